@@ -1,0 +1,77 @@
+namespace OrderOutbox;
+
+/// <summary>
+/// Delivers one outbox record to its destination. The default is the HTTP dispatcher
+/// (<c>UseHttpDispatcher</c>); register your own to deliver elsewhere.
+/// </summary>
+/// <remarks>
+/// <para>A dispatcher reports delivery failures through its <see cref="DispatchResult"/>, never by throwing:
+/// <see cref="DispatchResult.Success"/> when the destination accepted the message,
+/// <see cref="DispatchResult.Transient"/> when a later attempt may succeed (timeouts, network errors, 5xx, 408, 429),
+/// <see cref="DispatchResult.Permanent"/> when it never will (the record is dead-lettered at once).</para>
+/// <para>The <see cref="CancellationToken"/> fires when the per-call timeout (<see cref="OutboxOptions.DispatchTimeout"/>)
+/// elapses or the host stops. An exception that escapes anyway is recorded as a transient failure.</para>
+/// <para>Delivery is at-least-once: the same record (same <see cref="OutboxMessage.Id"/>) may be dispatched again
+/// after a crash, so pass the ID to the receiver for de-duplication. Implementations must be thread-safe:
+/// up to <see cref="OutboxOptions.MaxConcurrency"/> calls run at once.</para>
+/// </remarks>
+public interface IDispatcher
+{
+    /// <summary>Delivers <paramref name="message"/>.</summary>
+    /// <param name="message">The claimed record; its payload is sent exactly as stored.</param>
+    /// <param name="cancellationToken">Fires on timeout or shutdown.</param>
+    /// <returns>The classified result.</returns>
+    ValueTask<DispatchResult> DispatchAsync(OutboxMessage message, CancellationToken cancellationToken);
+}
+
+/// <summary>How an attempt ended, from the dispatcher's point of view.</summary>
+public enum DispatchResultKind
+{
+    /// <summary>Delivered.</summary>
+    Success = 0,
+
+    /// <summary>Failed; a later attempt may succeed. The record is retried after the backoff delay.</summary>
+    TransientFailure = 1,
+
+    /// <summary>Failed; retrying will not help. The record is dead-lettered at once.</summary>
+    PermanentFailure = 2,
+}
+
+/// <summary>The result of <see cref="IDispatcher.DispatchAsync"/>.</summary>
+public readonly record struct DispatchResult
+{
+    private DispatchResult(DispatchResultKind kind, string? error, TimeSpan? retryAfter)
+    {
+        Kind = kind;
+        Error = error;
+        RetryAfter = retryAfter;
+    }
+
+    /// <summary>How the attempt ended.</summary>
+    public DispatchResultKind Kind { get; }
+
+    /// <summary>The failure text (status code and reason, or exception type and message), or <see langword="null"/> on success.</summary>
+    public string? Error { get; }
+
+    /// <summary>
+    /// For transient failures, the wait the destination asked for (for example HTTP <c>Retry-After</c>).
+    /// It can only lengthen the backoff delay, never shorten it.
+    /// </summary>
+    public TimeSpan? RetryAfter { get; }
+
+    /// <summary>A successful delivery.</summary>
+    public static DispatchResult Success { get; } = new(DispatchResultKind.Success, null, null);
+
+    /// <summary>A failure that a later attempt may fix.</summary>
+    /// <param name="error">What went wrong.</param>
+    /// <param name="retryAfter">The wait the destination asked for, if any.</param>
+    /// <returns>The result.</returns>
+    public static DispatchResult Transient(string error, TimeSpan? retryAfter = null)
+        => new(DispatchResultKind.TransientFailure, error ?? throw new ArgumentNullException(nameof(error)), retryAfter);
+
+    /// <summary>A failure that retrying cannot fix; the record is dead-lettered at once.</summary>
+    /// <param name="error">What went wrong.</param>
+    /// <returns>The result.</returns>
+    public static DispatchResult Permanent(string error)
+        => new(DispatchResultKind.PermanentFailure, error ?? throw new ArgumentNullException(nameof(error)), null);
+}

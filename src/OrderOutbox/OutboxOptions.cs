@@ -1,0 +1,153 @@
+using System.ComponentModel.DataAnnotations;
+using System.Text.Json;
+
+namespace OrderOutbox;
+
+/// <summary>
+/// Options of the outbox engine, bound from the <c>OrderOutbox</c> configuration section or set in
+/// <c>AddOrderOutbox(o =&gt; …)</c>. Defaults are the seed's: poll every minute, batches of 10, 10-second timeout,
+/// backoff 1/2/4/8/16 minutes with five retries. Validated at host start.
+/// </summary>
+public sealed class OutboxOptions
+{
+    /// <summary>The default configuration section name, <c>OrderOutbox</c>.</summary>
+    public const string SectionName = "OrderOutbox";
+
+    /// <summary>The default <see cref="PollingInterval"/>: 1 minute (UC-DATA-01, UC-DATA-02).</summary>
+    public static readonly TimeSpan DefaultPollingInterval = TimeSpan.FromMinutes(1);
+
+    /// <summary>The default <see cref="BatchSize"/>: 10 (BR-DATA-03, BR-DATA-08).</summary>
+    public const int DefaultBatchSize = 10;
+
+    /// <summary>The default <see cref="DispatchTimeout"/>: 10 seconds (BR-DATA-04).</summary>
+    public static readonly TimeSpan DefaultDispatchTimeout = TimeSpan.FromSeconds(10);
+
+    /// <summary>The default <see cref="MaxConcurrency"/>: 1.</summary>
+    public const int DefaultMaxConcurrency = 1;
+
+    /// <summary>The default <see cref="LeaseDuration"/>: 5 minutes.</summary>
+    public static readonly TimeSpan DefaultLeaseDuration = TimeSpan.FromMinutes(5);
+
+    /// <summary>The default <see cref="MaxPayloadBytes"/>: 1 MiB.</summary>
+    public const int DefaultMaxPayloadBytes = 1024 * 1024;
+
+    /// <summary>The interval between polls when the outbox is idle.</summary>
+    /// <value>Default 1 minute; allowed 10 milliseconds to 1 day.</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan PollingInterval { get; set; } = DefaultPollingInterval;
+
+    /// <summary>
+    /// The maximum number of records claimed at once. A full claim is followed at once by another
+    /// (drain), unless <see cref="OneBatchPerCycle"/> is set.
+    /// </summary>
+    /// <value>Default 10; allowed 1 to 10,000.</value>
+    [Range(1, 10_000)]
+    public int BatchSize { get; set; } = DefaultBatchSize;
+
+    /// <summary>The time limit of one dispatch call; a call that exceeds it is a transient failure (timeout).</summary>
+    /// <value>Default 10 seconds; allowed 1 millisecond to 10 minutes.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "00:10:00")]
+    public TimeSpan DispatchTimeout { get; set; } = DefaultDispatchTimeout;
+
+    /// <summary>How many dispatch calls run at once.</summary>
+    /// <value>Default 1; allowed 1 to 1,024.</value>
+    [Range(1, 1024)]
+    public int MaxConcurrency { get; set; } = DefaultMaxConcurrency;
+
+    /// <summary>
+    /// How long a claim holds its records. A record whose lease expires (its instance died) is claimed again
+    /// by any instance. Must be long enough for a claimed batch to be dispatched.
+    /// </summary>
+    /// <value>Default 5 minutes; allowed 1 second to 1 day.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
+    public TimeSpan LeaseDuration { get; set; } = DefaultLeaseDuration;
+
+    /// <summary>
+    /// When <see langword="true"/>, a cycle claims one batch only, even when it comes back full (the seed's
+    /// literal "at most 10 per cycle"). When <see langword="false"/>, full claims are followed by more claims
+    /// until the backlog is drained.
+    /// </summary>
+    /// <value>Default <see langword="false"/>.</value>
+    public bool OneBatchPerCycle { get; set; }
+
+    /// <summary>The largest accepted payload, in UTF-8 bytes; larger payloads are refused at enqueue.</summary>
+    /// <value>Default 1 MiB (1,048,576); allowed 1 to 67,108,864 (64 MiB).</value>
+    [Range(1, 64 * 1024 * 1024)]
+    public int MaxPayloadBytes { get; set; } = DefaultMaxPayloadBytes;
+
+    /// <summary>
+    /// Whether this host runs the background dispatcher. Set <see langword="false"/> in hosts that only enqueue,
+    /// or that drive <see cref="IOutboxProcessor"/> themselves.
+    /// </summary>
+    /// <value>Default <see langword="true"/>.</value>
+    public bool RunDispatcher { get; set; } = true;
+
+    /// <summary>
+    /// The name of this instance, used in lease tokens (<c>locked_by</c>) and telemetry.
+    /// <see langword="null"/> means machine name, process ID and a random suffix.
+    /// </summary>
+    /// <value>Default <see langword="null"/>; at most 100 characters.</value>
+    [MaxLength(100)]
+    public string? InstanceId { get; set; }
+
+    /// <summary>
+    /// How long <c>SENT</c> records are kept. <see langword="null"/> keeps them for ever (the seed keeps history);
+    /// a value turns on a periodic purge in bounded batches.
+    /// </summary>
+    /// <value>Default <see langword="null"/>; allowed 1 minute to 3,650 days.</value>
+    [Range(typeof(TimeSpan), "00:01:00", "3650.00:00:00")]
+    public TimeSpan? SentRetention { get; set; }
+
+    /// <summary>How often the purge runs when <see cref="SentRetention"/> is set.</summary>
+    /// <value>Default 1 hour; allowed 1 minute to 7 days.</value>
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
+    public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The maximum number of rows one purge statement deletes.</summary>
+    /// <value>Default 1,000; allowed 1 to 100,000.</value>
+    [Range(1, 100_000)]
+    public int PurgeBatchSize { get; set; } = 1000;
+
+    /// <summary>The retry schedule.</summary>
+    public BackoffOptions Backoff { get; set; } = new();
+
+    /// <summary>
+    /// The serializer options used to turn payloads into JSON at enqueue.
+    /// </summary>
+    /// <value>Default <see cref="JsonSerializerDefaults.Web"/> (camelCase).</value>
+    public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
+}
+
+/// <summary>
+/// Options of the default <see cref="ExponentialBackoffPolicy"/> (section <c>OrderOutbox:Backoff</c>).
+/// The delay before retry <i>n</i> is <c>InitialDelay × Multiplier^(n-1)</c>, capped at <see cref="MaxDelay"/>.
+/// </summary>
+public sealed class BackoffOptions
+{
+    /// <summary>The delay before the first retry.</summary>
+    /// <value>Default 1 minute; allowed 1 millisecond to 1 day.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "1.00:00:00")]
+    public TimeSpan InitialDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The factor between consecutive delays.</summary>
+    /// <value>Default 2; allowed 1 to 10.</value>
+    [Range(1.0, 10.0)]
+    public double Multiplier { get; set; } = 2.0;
+
+    /// <summary>The longest delay.</summary>
+    /// <value>Default 1 hour; allowed 1 millisecond to 7 days.</value>
+    [Range(typeof(TimeSpan), "00:00:00.001", "7.00:00:00")]
+    public TimeSpan MaxDelay { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>
+    /// The number of automatic retries after the first attempt (BR-DATA-06). After the first attempt and this
+    /// many retries have failed, the record becomes a dead letter. 0 dead-letters on the first failure.
+    /// </summary>
+    /// <value>Default 5; allowed 0 to 100.</value>
+    [Range(0, 100)]
+    public int MaxRetries { get; set; } = 5;
+
+    /// <summary>Whether to spread each delay randomly by up to ±20% (avoids retry storms after an outage).</summary>
+    /// <value>Default <see langword="false"/> (the seed's exact table).</value>
+    public bool UseJitter { get; set; }
+}
