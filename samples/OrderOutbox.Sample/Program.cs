@@ -69,10 +69,9 @@ static async Task<int> RunAsync(string[] args)
         fakePlatformEndpoint.Endpoint = platform?.Endpoint;
         var httpOptions = Validated(() => host.Services.GetRequiredService<IOptions<HttpDispatcherOptions>>().Value);
 
-        ProgressView.Intro(Describe(settings, database, outboxOptions, httpOptions, platform));
-
         var orders = host.Services.GetRequiredService<OrderService>();
         await PrepareDatabaseAsync(Validated(() => host.Services.GetRequiredService<IOutboxStore>()), orders, database);
+        view.Intro(Describe(settings, database, outboxOptions, httpOptions, platform));
 
         await host.StartAsync();
         var stopping = host.Services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;

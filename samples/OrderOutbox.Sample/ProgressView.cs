@@ -31,8 +31,20 @@ internal sealed class ProgressView
         return new ProgressView(live);
     }
 
-    public static void Intro(IEnumerable<(string Label, string Value)> lines)
+    public void Intro(IEnumerable<(string Label, string Value)> lines)
     {
+        if (!IsLive)
+        {
+            Console.WriteLine("OrderOutbox sample - completing orders and delivering order.completed through the outbox");
+            foreach (var (label, value) in lines)
+            {
+                Console.WriteLine($"  {label,-9} {value}");
+            }
+
+            Console.WriteLine();
+            return;
+        }
+
         AnsiConsole.MarkupLine("[bold]OrderOutbox sample[/] — completing orders and delivering [blue]order.completed[/] through the outbox");
         var grid = new Grid().AddColumn(new GridColumn().NoWrap().PadRight(2)).AddColumn();
         foreach (var (label, value) in lines)
