@@ -94,7 +94,12 @@ public sealed class PackedPackages : IAsyncLifetime
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".nuget", "packages");
         foreach (var id in PackageIds)
         {
-            TryDelete(Path.Combine(globalPackages, id.ToLowerInvariant(), Version));
+            var idFolder = Path.Combine(globalPackages, id.ToLowerInvariant());
+            TryDelete(Path.Combine(idFolder, Version));
+            if (Directory.Exists(idFolder) && !Directory.EnumerateFileSystemEntries(idFolder).Any())
+            {
+                TryDelete(idFolder);
+            }
         }
 
         return ValueTask.CompletedTask;
