@@ -21,7 +21,8 @@ public sealed class PostgreSqlOrderOutboxBuilderExtensionsTests(PostgreSqlOutbox
     {
         var services = new ServiceCollection();
         services.AddLogging();
-        services.AddOrderOutbox().UsePostgreSql(UnusedConnectionString);
+        services.AddOrderOutbox().UsePostgreSql(UnusedConnectionString)
+            .UseHttpDispatcher(http => http.Endpoint = new Uri("http://127.0.0.1:9/"));
         using ServiceProvider provider = services.BuildServiceProvider();
 
         IOutboxStore store = provider.GetRequiredService<IOutboxStore>();
