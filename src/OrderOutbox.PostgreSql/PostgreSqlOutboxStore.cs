@@ -38,6 +38,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     private readonly string[] _schemaObjects;
 
     private readonly string _insertSql;
+    private readonly string _insertNotifySql;
     private readonly string _claimSql;
     private readonly string _completeSql;
     private readonly string _releaseSql;
@@ -77,6 +78,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         string qSchema = Quote(schema);
         string qTable = qSchema + "." + Quote(table);
         string dueIndex = IndexName(table, "due_idx");
+        DueIndexName = dueIndex;
         string deadIndex = IndexName(table, "dead_letter_idx");
         string sentIndex = IndexName(table, "sent_idx");
         _schemaObjects = [qTable, qSchema + "." + Quote(dueIndex), qSchema + "." + Quote(deadIndex), qSchema + "." + Quote(sentIndex)];
@@ -85,6 +87,12 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         _insertSql =
             $"INSERT INTO {qTable} (id, message_type, aggregate_id, payload, headers, status, retry_count, next_attempt_at, created_at) " +
             "VALUES ($1, $2, $3, $4, $5, 'PENDING', 0, $6, $6)";
+
+        // One statement, one round trip: the row comes from pg_notify's single (void) row, so the notification is
+        // queued with the insert and PostgreSQL delivers it only if the transaction commits.
+        _insertNotifySql =
+            $"INSERT INTO {qTable} (id, message_type, aggregate_id, payload, headers, status, retry_count, next_attempt_at, created_at) " +
+            "SELECT $1, $2, $3, $4, $5, 'PENDING', 0, $6, $6 FROM pg_notify($7, '')";
 
         // The inner WHERE repeats the partial index predicate (status IN ('PENDING', 'FAILED')) literally, so the
         // planner reads only the due-records index, whatever the size of the SENT history.
@@ -138,6 +146,12 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
             .Replace("{{sent_index}}", Quote(sentIndex), StringComparison.Ordinal);
     }
 
+    /// <summary>The claim statement (for plan tests).</summary>
+    internal string ClaimSql => _claimSql;
+
+    /// <summary>The name of the partial index of due records (for plan tests).</summary>
+    internal string DueIndexName { get; }
+
     /// <summary>The schema script as shipped (with its <c>{{schema}}</c>, <c>{{table}}</c> and index placeholders).</summary>
     /// <returns>The script text.</returns>
     public static string GetSchemaScript() => LoadSchemaScript();
@@ -149,32 +163,19 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         ArgumentNullException.ThrowIfNull(entry);
         NpgsqlConnection connection = OpenConnectionOf(transaction);
 
-        DateTimeOffset createdAt = entry.CreatedAt.ToUniversalTime();
-        var insert = new NpgsqlBatchCommand(_insertSql)
-        {
-            Parameters =
-            {
-                new NpgsqlParameter<Guid> { TypedValue = entry.Id },
-                new NpgsqlParameter<string> { TypedValue = entry.MessageType },
-                new NpgsqlParameter { Value = (object?)entry.AggregateId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
-                new NpgsqlParameter<string> { TypedValue = entry.Payload, NpgsqlDbType = NpgsqlDbType.Text },
-                new NpgsqlParameter { Value = (object?)entry.Headers ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
-                new NpgsqlParameter<DateTimeOffset> { TypedValue = createdAt },
-            },
-        };
-
-        using var batch = new NpgsqlBatch(connection, (NpgsqlTransaction)transaction);
-        batch.BatchCommands.Add(insert);
+        using var command = new NpgsqlCommand(_useNotifications ? _insertNotifySql : _insertSql, connection, (NpgsqlTransaction)transaction);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = entry.Id });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entry.MessageType });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.AggregateId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entry.Payload, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.Headers ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = entry.CreatedAt.ToUniversalTime() });
         if (_useNotifications)
         {
-            // Queued by PostgreSQL with the transaction and delivered only if it commits; same round trip as the insert.
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_notify($1, '')")
-            {
-                Parameters = { new NpgsqlParameter<string> { TypedValue = _notificationChannel } },
-            });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _notificationChannel });
         }
 
-        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>
