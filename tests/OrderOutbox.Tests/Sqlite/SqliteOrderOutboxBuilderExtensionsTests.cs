@@ -10,7 +10,7 @@ using Xunit;
 namespace OrderOutbox.Tests.Sqlite;
 
 /// <summary><c>UseSqlite</c>: registrations, options binding and validation at start-up, schema creation at start-up.</summary>
-public sealed class SqliteServiceCollectionTests(SqliteTestDatabase database) : IClassFixture<SqliteTestDatabase>
+public sealed class SqliteOrderOutboxBuilderExtensionsTests(SqliteTestDatabase database) : IClassFixture<SqliteTestDatabase>
 {
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 

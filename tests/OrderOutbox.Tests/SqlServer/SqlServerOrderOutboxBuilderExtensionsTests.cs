@@ -15,7 +15,7 @@ namespace OrderOutbox.Tests.SqlServer;
 /// <c>UseSqlServer</c> and the store's construction, which need no server: registrations, the data-source overload,
 /// configuration binding, option validation at start-up.
 /// </summary>
-public sealed class SqlServerServiceCollectionTests
+public sealed class SqlServerOrderOutboxBuilderExtensionsTests
 {
     private const string ConnectionString = "Server=127.0.0.1,1;Database=unused;Connect Timeout=1";
 
