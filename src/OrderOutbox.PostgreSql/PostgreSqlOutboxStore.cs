@@ -163,7 +163,21 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         ArgumentNullException.ThrowIfNull(entry);
         NpgsqlConnection connection = OpenConnectionOf(transaction);
 
-        using var command = new NpgsqlCommand(_useNotifications ? _insertNotifySql : _insertSql, connection, (NpgsqlTransaction)transaction);
+        NpgsqlCommand command;
+        try
+        {
+            command = new NpgsqlCommand(_useNotifications ? _insertNotifySql : _insertSql, connection, (NpgsqlTransaction)transaction);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Npgsql keeps Connection set on a committed or rolled-back transaction and refuses it here.
+            throw new ArgumentException(
+                "The transaction is already committed or rolled back: enqueue on the open transaction of the business change, before CommitAsync.",
+                nameof(transaction),
+                ex);
+        }
+
+        using var commandScope = command;
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = entry.Id });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entry.MessageType });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.AggregateId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
