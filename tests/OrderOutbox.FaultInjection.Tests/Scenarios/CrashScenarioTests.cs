@@ -1,0 +1,63 @@
+using FluentAssertions;
+using OrderOutbox.FaultInjection.Tests.Harness;
+
+namespace OrderOutbox.FaultInjection.Tests.Scenarios;
+
+/// <summary>
+/// Scenario 2, crash: while orders are written and dispatched, a worker process is killed with SIGKILL every two
+/// seconds and restarted, five times. Nothing is lost; duplicates come only from what the killed workers held.
+/// </summary>
+[Collection(FaultScenariosCollection.Name)]
+public sealed class CrashScenarioTests(ITestOutputHelper output)
+{
+    [Fact(Timeout = 300_000)]
+    public async Task Sigkilled_workers_lose_nothing_and_duplicate_only_what_they_held()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        await using var h = await ScenarioHarness.StartAsync("crash", output, ct);
+        h.Receiver.Plan = new FaultPlan
+        {
+            ServiceUnavailableRate = 0.05,
+            ResetRate = 0.02,
+            TooManyRequestsRate = 0.01,
+            MinLatency = TimeSpan.FromMilliseconds(30),
+            MaxLatency = TimeSpan.FromMilliseconds(120),
+        };
+
+        var workers = await h.StartWorkersAsync(3, i => h.Config($"w{i}"), ct);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var writing = OrderWriters.RunAsync(
+            h.Db, new WriteLoad { Orders = 3_000, PauseAfterEach = TimeSpan.FromMilliseconds(10) }, ct);
+
+        var heldByKilled = new HashSet<Guid>();
+        var heldCounts = new List<int>();
+        for (var kill = 1; kill <= 5; kill++)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(2), ct);
+            var slot = kill % workers.Length;
+            var victim = workers[slot];
+            await victim.KillAsync();
+
+            // The records the dead process held: its lease is still on them, and will expire.
+            var held = await h.Db.ReadHeldByAsync(victim.InstanceId, ct);
+            heldByKilled.UnionWith(held);
+            heldCounts.Add(held.Count);
+            h.Log($"SIGKILL {victim.InstanceId} (pid {victim.ProcessId}, exit {victim.ExitCode}) holding {held.Count} records");
+            workers[slot] = await h.StartWorkerAsync(h.Config($"w{slot + 1}", generation: kill + 1), ct);
+        }
+
+        var writes = await writing;
+        h.Log($"writers done in {writes.Elapsed.TotalSeconds:F1}s, {writes.RolledBack.Count} rolled back, {writes.Errors} errors");
+        var settled = await h.WaitUntilSettledAsync(TimeSpan.FromMinutes(3), ct);
+        var figures = await h.MeasureAsync(writes, clock.Elapsed, ct);
+        h.Report(figures, $"kills=5 held_by_killed={heldByKilled.Count} ({string.Join('+', heldCounts)}) rolled_back={figures.RolledBack}");
+
+        settled.Should().BeTrue("expired leases of killed workers are taken over");
+        figures.AssertNothingLost();
+        figures.Delivered.Should().Be(figures.Committed);
+        heldByKilled.Should().NotBeEmpty("the kills must hit workers mid-batch for the scenario to mean anything");
+        figures.Duplicates.Should().BeLessThanOrEqualTo(heldByKilled.Count, "only records a killed worker held can be delivered twice");
+        figures.DuplicatedIds.Should().BeSubsetOf(heldByKilled, "every duplicate was in flight in a killed worker");
+        h.AssertNoWorkerExited(workers);
+    }
+}
