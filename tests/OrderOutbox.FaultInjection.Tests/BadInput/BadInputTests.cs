@@ -42,7 +42,7 @@ public sealed class BadInputTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task Null_payload_is_refused()
     {
-        var error = await AssertRefusedAsync("null payload", tx => _db.Writer.EnqueueAsync<OrderCompleted?>(tx, "order.completed", null));
+        var error = await AssertRefusedAsync("null payload", tx => _db.Writer.EnqueueAsync<OrderCompleted?>(tx, "order.completed", null, cancellationToken: Ct));
         error.Should().BeOfType<ArgumentNullException>();
     }
 
@@ -51,7 +51,7 @@ public sealed class BadInputTests(ITestOutputHelper output) : IAsyncLifetime
     {
         var node = new Node();
         node.Next = node;
-        var error = await AssertRefusedAsync("non-serialisable payload (object cycle)", tx => _db.Writer.EnqueueAsync(tx, "order.completed", node));
+        var error = await AssertRefusedAsync("non-serialisable payload (object cycle)", tx => _db.Writer.EnqueueAsync(tx, "order.completed", node, cancellationToken: Ct));
         error.Should().Match(e => e is ArgumentException || e is System.Text.Json.JsonException || e is NotSupportedException);
     }
 
@@ -61,7 +61,7 @@ public sealed class BadInputTests(ITestOutputHelper output) : IAsyncLifetime
         var writer = _limited.GetRequiredService<IOutboxWriter>();
         var error = await AssertRefusedAsync(
             $"payload above MaxPayloadBytes ({PayloadLimit})",
-            tx => writer.EnqueueAsync(tx, "order.completed", new { text = new string('x', 2 * PayloadLimit) }));
+            tx => writer.EnqueueAsync(tx, "order.completed", new { text = new string('x', 2 * PayloadLimit) }, cancellationToken: Ct));
         error.Should().BeAssignableTo<ArgumentException>();
         error.Message.Should().Contain("MaxPayloadBytes");
     }
@@ -73,7 +73,7 @@ public sealed class BadInputTests(ITestOutputHelper output) : IAsyncLifetime
         var before = await _db.CountRowsAsync(TestContext.Current.CancellationToken);
         await using var connection = await _db.DataSource.OpenConnectionAsync(TestContext.Current.CancellationToken);
         await using var tx = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
-        await writer.EnqueueAsync(tx, "order.completed", new string('x', PayloadLimit - 2)); // "xxx…" with its quotes
+        await writer.EnqueueAsync(tx, "order.completed", new string('x', PayloadLimit - 2), cancellationToken: Ct); // "xxx…" with its quotes
         await tx.CommitAsync(TestContext.Current.CancellationToken);
         (await _db.CountRowsAsync(TestContext.Current.CancellationToken)).Should().Be(before + 1, "the limit is inclusive, so the refusals above are not a blanket failure");
     }
@@ -83,16 +83,16 @@ public sealed class BadInputTests(ITestOutputHelper output) : IAsyncLifetime
     [InlineData("   ")]
     public async Task Empty_message_type_is_refused(string messageType)
     {
-        var error = await AssertRefusedAsync($"message type '{messageType}'", tx => _db.Writer.EnqueueAsync(tx, messageType, Order()));
+        var error = await AssertRefusedAsync($"message type '{messageType}'", tx => _db.Writer.EnqueueAsync(tx, messageType, Order(), cancellationToken: Ct));
         error.Should().BeAssignableTo<ArgumentException>();
     }
 
     [Fact]
     public async Task Null_or_overlong_message_type_is_refused()
     {
-        (await AssertRefusedAsync("message type null", tx => _db.Writer.EnqueueAsync(tx, null!, Order())))
+        (await AssertRefusedAsync("message type null", tx => _db.Writer.EnqueueAsync(tx, null!, Order(), cancellationToken: Ct)))
             .Should().BeOfType<ArgumentNullException>();
-        (await AssertRefusedAsync("message type of 201 characters", tx => _db.Writer.EnqueueAsync(tx, new string('t', 201), Order())))
+        (await AssertRefusedAsync("message type of 201 characters", tx => _db.Writer.EnqueueAsync(tx, new string('t', 201), Order(), cancellationToken: Ct)))
             .Should().BeAssignableTo<ArgumentException>();
     }
 
@@ -104,7 +104,7 @@ public sealed class BadInputTests(ITestOutputHelper output) : IAsyncLifetime
         await using var connection = await _db.DataSource.OpenConnectionAsync(ct);
         var tx = await connection.BeginTransactionAsync(ct);
         await connection.CloseAsync();
-        var error = await Record.ExceptionAsync(() => _db.Writer.EnqueueAsync(tx, "order.completed", Order()));
+        var error = await Record.ExceptionAsync(() => _db.Writer.EnqueueAsync(tx, "order.completed", Order(), cancellationToken: Ct));
         Describe("transaction whose connection is closed", error);
         error.Should().Match(e => e is ArgumentException || e is InvalidOperationException);
         (await _db.CountRowsAsync(ct)).Should().Be(before);
@@ -128,7 +128,7 @@ public sealed class BadInputTests(ITestOutputHelper output) : IAsyncLifetime
             await tx.RollbackAsync(ct);
         }
 
-        var error = await Record.ExceptionAsync(() => _db.Writer.EnqueueAsync(tx, "order.completed", Order()));
+        var error = await Record.ExceptionAsync(() => _db.Writer.EnqueueAsync(tx, "order.completed", Order(), cancellationToken: Ct));
         Describe(committed ? "transaction already committed" : "transaction already rolled back", error);
         error.Should().Match(e => e is ArgumentException || e is InvalidOperationException);
         (await _db.CountRowsAsync(ct)).Should().Be(before, "nothing may be written outside the caller's transaction (no autocommit)");
@@ -142,7 +142,7 @@ public sealed class BadInputTests(ITestOutputHelper output) : IAsyncLifetime
         await using var sqlite = new SqliteConnection("Data Source=:memory:");
         await sqlite.OpenAsync(ct);
         await using DbTransaction tx = await sqlite.BeginTransactionAsync(ct);
-        var error = await Record.ExceptionAsync(() => _db.Writer.EnqueueAsync(tx, "order.completed", Order()));
+        var error = await Record.ExceptionAsync(() => _db.Writer.EnqueueAsync(tx, "order.completed", Order(), cancellationToken: Ct));
         Describe("SqliteTransaction given to the PostgreSQL store", error);
         error.Should().BeAssignableTo<ArgumentException>();
         (await _db.CountRowsAsync(ct)).Should().Be(before);
@@ -189,7 +189,7 @@ public sealed class BadInputTests(ITestOutputHelper output) : IAsyncLifetime
                     pg.TableName = value;
                 }
             });
-            await provider.GetRequiredService<IOutboxWriter>().EnqueueAsync(tx, "order.completed", Order());
+            await provider.GetRequiredService<IOutboxWriter>().EnqueueAsync(tx, "order.completed", Order(), cancellationToken: Ct);
         });
         writeError.Should().Match(e => e is ArgumentException || e is Microsoft.Extensions.Options.OptionsValidationException);
         (await _db.CountRowsAsync(ct)).Should().Be(before);
@@ -242,7 +242,7 @@ public sealed class BadInputTests(ITestOutputHelper output) : IAsyncLifetime
         var error = await AssertRefusedAsync("MaxPayloadBytes = 0 (writer)", async tx =>
         {
             await using var provider = BuildProvider(o => o.MaxPayloadBytes = 0);
-            await provider.GetRequiredService<IOutboxWriter>().EnqueueAsync(tx, "order.completed", Order());
+            await provider.GetRequiredService<IOutboxWriter>().EnqueueAsync(tx, "order.completed", Order(), cancellationToken: Ct);
         });
         error.Should().BeOfType<Microsoft.Extensions.Options.OptionsValidationException>();
         error.Message.Should().Contain("MaxPayloadBytes");
@@ -268,6 +268,8 @@ public sealed class BadInputTests(ITestOutputHelper output) : IAsyncLifetime
         error.Should().BeOfType<Microsoft.Extensions.Options.OptionsValidationException>();
         error!.Message.Should().Contain("Endpoint");
     }
+
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     private static OrderCompleted Order() =>
         new(Guid.NewGuid(), 1, "user-1", 10m, [new OrderLine("sku-1", 1, 10m)], false);

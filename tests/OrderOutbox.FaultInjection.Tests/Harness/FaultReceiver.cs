@@ -67,7 +67,7 @@ internal sealed class FaultReceiver : IAsyncDisposable
         var receiver = new FaultReceiver(app);
         app.MapPost("/orders", receiver.HandleAsync);
         await app.StartAsync();
-        var address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
+        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         receiver.Endpoint = new Uri(new Uri(address), "/orders");
         return receiver;
     }
@@ -79,7 +79,11 @@ internal sealed class FaultReceiver : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync(TimeSpan.FromSeconds(5));
+        using (var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5)))
+        {
+            await _app.StopAsync(timeout.Token);
+        }
+
         await _app.DisposeAsync();
     }
 

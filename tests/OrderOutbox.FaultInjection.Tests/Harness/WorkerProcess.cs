@@ -251,13 +251,15 @@ internal sealed record WorkerConfig
 
     public TimeSpan PollingInterval { get; init; } = TimeSpan.FromMilliseconds(250);
 
-    public int BatchSize { get; init; } = 20;
+    public int BatchSize { get; init; } = 16;
 
     public int MaxConcurrency { get; init; } = 8;
 
     public TimeSpan DispatchTimeout { get; init; } = TimeSpan.FromSeconds(1);
 
-    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>Short, so a killed worker's records come back soon; the core requires it to exceed
+    /// DispatchTimeout × (2 × ceil(BatchSize / MaxConcurrency) + 1) = 1 s × 5.</summary>
+    public TimeSpan LeaseDuration { get; init; } = TimeSpan.FromSeconds(6);
 
     public TimeSpan InitialDelay { get; init; } = TimeSpan.FromMilliseconds(200);
 
