@@ -45,11 +45,32 @@ internal sealed record Figures
 
     public required IReadOnlySet<Guid> DuplicatedIds { get; init; }
 
+    /// <summary>Duplicated messages that a SIGKILLed worker held when it died (its outcome died with it).</summary>
+    public required int DuplicatedByKill { get; init; }
+
+    /// <summary>Duplicated messages with a recorded failed attempt (e.g. a timeout after the receiver had accepted).</summary>
+    public required int DuplicatedByRetry { get; init; }
+
+    /// <summary>Duplicated messages whose outcome a worker logged as fenced off (its lease had passed to another claim).</summary>
+    public required int DuplicatedByFencing { get; init; }
+
+    /// <summary>Duplicated messages none of the above explains.</summary>
+    public required int DuplicatedUnexplained { get; init; }
+
+    /// <summary>Outcomes the workers logged as not written because the database failed (no IDs in that log line).</summary>
+    public required int OutcomeWritesLost { get; init; }
+
+    /// <summary>How the duplicates break down, for the figures line.</summary>
+    public string DuplicateCauses => string.Create(
+        CultureInfo.InvariantCulture,
+        $"dup_causes=kill:{DuplicatedByKill},retry:{DuplicatedByRetry},fenced:{DuplicatedByFencing},other:{DuplicatedUnexplained} outcome_writes_lost={OutcomeWritesLost}");
+
     public string Line(string? extra = null)
     {
         var line = string.Create(
             CultureInfo.InvariantCulture,
             $"scenario={Scenario} committed={Committed} delivered={Delivered} lost={Lost} duplicates={Duplicates} dead_lettered={DeadLettered} elapsed={Elapsed.TotalSeconds:F1}s");
+        line += " " + DuplicateCauses;
         return extra is null ? line : line + " " + extra;
     }
 
@@ -63,5 +84,8 @@ internal sealed record Figures
         AtomicityViolations.Should().Be(0, "the outbox row commits or rolls back with the order");
         BodyMismatches.Should().Be(0, "the payload is sent byte-for-byte as serialised at enqueue");
         ProtocolErrors.Should().Be(0, "every request carries an Idempotency-Key and the stored JSON");
+        DuplicatedUnexplained.Should().BeLessThanOrEqualTo(
+            OutcomeWritesLost,
+            "a message is delivered twice only when an attempt's outcome was lost (kill, failed outcome write) or recorded as a failure, or its lease passed on");
     }
 }

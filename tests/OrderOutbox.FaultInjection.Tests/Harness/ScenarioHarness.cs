@@ -7,7 +7,7 @@ namespace OrderOutbox.FaultInjection.Tests.Harness;
 /// Everything one scenario needs: its own schema, a receiver, worker processes, and the measurement at the end.
 /// Disposing it kills any worker still running.
 /// </summary>
-internal sealed class ScenarioHarness : IAsyncDisposable
+internal sealed partial class ScenarioHarness : IAsyncDisposable
 {
     private readonly ITestOutputHelper _output;
     private readonly List<WorkerProcess> _workers = [];
@@ -93,7 +93,11 @@ internal sealed class ScenarioHarness : IAsyncDisposable
     }
 
     /// <summary>Counts what was committed, delivered, lost, duplicated and dead-lettered.</summary>
-    public async Task<Figures> MeasureAsync(WriteSummary writes, TimeSpan elapsed, CancellationToken cancellationToken)
+    /// <param name="writes">What the writers did.</param>
+    /// <param name="elapsed">The scenario's duration.</param>
+    /// <param name="cancellationToken">Cancels the reads.</param>
+    /// <param name="heldByKilled">The records SIGKILLed workers held when they died.</param>
+    public async Task<Figures> MeasureAsync(WriteSummary writes, TimeSpan elapsed, CancellationToken cancellationToken, IReadOnlySet<Guid>? heldByKilled = null)
     {
         var committed = await Db.ReadCommittedAsync(cancellationToken);
         var outbox = await Db.ReadOutboxAsync(cancellationToken);
@@ -110,6 +114,19 @@ internal sealed class ScenarioHarness : IAsyncDisposable
             && (m.BodyHashes.Count != 1 || !writes.ExpectedSha256.TryGetValue(m.Id, out var sha) || m.BodyHashes.First() != sha));
         var atomicity = outbox.Keys.Count(id => !committed.ContainsKey(id)) + committed.Keys.Count(id => !outbox.ContainsKey(id));
 
+        var duplicated = seen.Values.Where(m => m.Delivered > 1).Select(m => m.Id).ToHashSet();
+        var (fenced, outcomeWritesLost) = ReadWorkerLogs();
+        var byKill = duplicated.Where(id => heldByKilled?.Contains(id) == true).ToHashSet();
+        var byRetry = duplicated.Where(id => !byKill.Contains(id) && outbox.TryGetValue(id, out var row) && row.RetryCount > 0).ToHashSet();
+        var byFencing = duplicated.Where(id => !byKill.Contains(id) && !byRetry.Contains(id) && fenced.Contains(id)).ToHashSet();
+
+        foreach (var id in duplicated.Except(byKill).Except(byRetry).Except(byFencing).Take(10))
+        {
+            var log = seen[id];
+            Log($"unexplained duplicate {id} (order {log.OrderNo}): {log.Attempts} attempts, {log.Delivered} deliveries at "
+                + string.Join(", ", Receiver.Deliveries.Where(d => d.Id == id).Select(d => d.At.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture))));
+        }
+
         return new Figures
         {
             Scenario = Name,
@@ -117,7 +134,12 @@ internal sealed class ScenarioHarness : IAsyncDisposable
             Delivered = deliveredIds.Count(committed.ContainsKey),
             Lost = lost,
             Duplicates = seen.Values.Sum(m => Math.Max(0, m.Delivered - 1)),
-            DuplicatedIds = seen.Values.Where(m => m.Delivered > 1).Select(m => m.Id).ToHashSet(),
+            DuplicatedIds = duplicated,
+            DuplicatedByKill = byKill.Count,
+            DuplicatedByRetry = byRetry.Count,
+            DuplicatedByFencing = byFencing.Count,
+            DuplicatedUnexplained = duplicated.Count - byKill.Count - byRetry.Count - byFencing.Count,
+            OutcomeWritesLost = outcomeWritesLost,
             DeadLettered = everDead.Count,
             Elapsed = elapsed,
             Phantom = deliveredIds.Count(id => !committed.ContainsKey(id)),
@@ -128,6 +150,45 @@ internal sealed class ScenarioHarness : IAsyncDisposable
             ProtocolErrors = Receiver.ProtocolErrors,
         };
     }
+
+    /// <summary>
+    /// Reads the workers' logs: the IDs whose outcome was fenced off (event 1104) and the number of outcomes whose write
+    /// failed (event 1105, which names no IDs).
+    /// </summary>
+    private (HashSet<Guid> Fenced, int OutcomeWritesLost) ReadWorkerLogs()
+    {
+        var fenced = new HashSet<Guid>();
+        var lost = 0;
+        if (!Directory.Exists(LogDirectory))
+        {
+            return (fenced, lost);
+        }
+
+        foreach (var file in Directory.EnumerateFiles(LogDirectory, "*log.txt"))
+        {
+            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream);
+            while (reader.ReadLine() is { } line)
+            {
+                if (FencedLine().Match(line) is { Success: true } f)
+                {
+                    fenced.Add(Guid.Parse(f.Groups[1].Value));
+                }
+                else if (OutcomeWriteFailedLine().Match(line) is { Success: true } w)
+                {
+                    lost += int.Parse(w.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+                }
+            }
+        }
+
+        return (fenced, lost);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"of outbox message ([0-9a-fA-F-]{36}) was not written: the lease")]
+    private static partial System.Text.RegularExpressions.Regex FencedLine();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Writing (\d+) outbox outcomes failed")]
+    private static partial System.Text.RegularExpressions.Regex OutcomeWriteFailedLine();
 
     /// <summary>Prints the scenario's one line of figures to the test output, the console and <c>fault-figures.txt</c>.</summary>
     public void Report(Figures figures, string? extra = null)

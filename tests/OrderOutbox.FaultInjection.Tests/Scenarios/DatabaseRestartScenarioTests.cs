@@ -29,18 +29,25 @@ public sealed class DatabaseRestartScenarioTests(ITestOutputHelper output)
         var writing = OrderWriters.RunAsync(
             h.Db, new WriteLoad { Orders = 3_000, PauseAfterEach = TimeSpan.FromMilliseconds(10) }, ct);
 
-        await Task.Delay(TimeSpan.FromSeconds(3), ct);
+        // Restart once the pipeline is really flowing (deliveries under way, writers still writing).
+        while (h.Receiver.DeliveredCount < 300 && !writing.IsCompleted)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(50), ct);
+        }
+
         var deliveredBefore = h.Receiver.DeliveredCount;
         var restart = Stopwatch.StartNew();
         var (exitCode, restartOutput) = await RunAsync("pg_ctlcluster", [version, cluster, "restart"], ct);
-        h.Log($"pg_ctlcluster {version} {cluster} restart: exit {exitCode} in {restart.Elapsed.TotalSeconds:F1}s, {deliveredBefore} delivered before {restartOutput}");
+        var restartTime = restart.Elapsed;
+        h.Log($"pg_ctlcluster {version} {cluster} restart: exit {exitCode} in {restartTime.TotalSeconds:F1}s, {deliveredBefore} delivered before {restartOutput}");
+        writing.IsCompleted.Should().BeFalse("the restart must happen while the writers are still writing");
         exitCode.Should().Be(0, $"the cluster must restart: {restartOutput}");
 
         var writes = await writing;
         h.Log($"writers done in {writes.Elapsed.TotalSeconds:F1}s, {writes.RolledBack.Count} rolled back, {writes.Errors} failed transactions");
         var settled = await h.WaitUntilSettledAsync(TimeSpan.FromMinutes(3), ct);
         var figures = await h.MeasureAsync(writes, clock.Elapsed, ct);
-        h.Report(figures, $"restart={restart.Elapsed.TotalSeconds:F1}s writer_failures={writes.Errors} workers_alive={workers.Count(w => !w.HasExited)}/3");
+        h.Report(figures, $"restart={restartTime.TotalSeconds:F1}s delivered_before_restart={deliveredBefore} writer_failures={writes.Errors} workers_alive={workers.Count(w => !w.HasExited)}/3");
 
         settled.Should().BeTrue("the workers reconnect and drain the outbox");
         h.AssertNoWorkerExited(workers);
