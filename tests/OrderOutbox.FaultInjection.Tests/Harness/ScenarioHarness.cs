@@ -118,7 +118,7 @@ internal sealed partial class ScenarioHarness : IAsyncDisposable
         var (fenced, outcomeWritesLost) = ReadWorkerLogs();
         var byKill = duplicated.Where(id => heldByKilled?.Contains(id) == true).ToHashSet();
         var byRetry = duplicated.Where(id => !byKill.Contains(id) && outbox.TryGetValue(id, out var row) && row.RetryCount > 0).ToHashSet();
-        var byFencing = duplicated.Where(id => !byKill.Contains(id) && !byRetry.Contains(id) && fenced.Contains(id)).ToHashSet();
+        var byFencing = duplicated.Where(id => !byKill.Contains(id) && !byRetry.Contains(id) && fenced.ContainsKey(id)).ToHashSet();
 
         foreach (var id in duplicated.Except(byKill).Except(byRetry).Except(byFencing).Take(10))
         {
@@ -155,9 +155,9 @@ internal sealed partial class ScenarioHarness : IAsyncDisposable
     /// Reads the workers' logs: the IDs whose outcome was fenced off (event 1104) and the number of outcomes whose write
     /// failed (event 1105, which names no IDs).
     /// </summary>
-    private (HashSet<Guid> Fenced, int OutcomeWritesLost) ReadWorkerLogs()
+    public (Dictionary<Guid, int> Fenced, int OutcomeWritesLost) ReadWorkerLogs()
     {
-        var fenced = new HashSet<Guid>();
+        var fenced = new Dictionary<Guid, int>();
         var lost = 0;
         if (!Directory.Exists(LogDirectory))
         {
@@ -172,7 +172,8 @@ internal sealed partial class ScenarioHarness : IAsyncDisposable
             {
                 if (FencedLine().Match(line) is { Success: true } f)
                 {
-                    fenced.Add(Guid.Parse(f.Groups[1].Value));
+                    var id = Guid.Parse(f.Groups[1].Value);
+                    fenced[id] = fenced.GetValueOrDefault(id) + 1;
                 }
                 else if (OutcomeWriteFailedLine().Match(line) is { Success: true } w)
                 {

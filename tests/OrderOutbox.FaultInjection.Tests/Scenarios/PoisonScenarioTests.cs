@@ -17,7 +17,10 @@ public sealed class PoisonScenarioTests(ITestOutputHelper output)
         await using var h = await ScenarioHarness.StartAsync("poison", output, ct);
         h.Receiver.Plan = new FaultPlan { RejectPoison = true };
 
-        var workers = await h.StartWorkersAsync(3, i => h.Config($"w{i}"), ct);
+        // A generous dispatch timeout (and the lease the core requires for it), so that a slow, loaded machine does not
+        // turn healthy deliveries into timeouts: this scenario asserts that they all succeed at their first attempt.
+        var workers = await h.StartWorkersAsync(
+            3, i => h.Config($"w{i}") with { DispatchTimeout = TimeSpan.FromSeconds(5), LeaseDuration = TimeSpan.FromSeconds(30) }, ct);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var writes = await OrderWriters.RunAsync(h.Db, new WriteLoad { Orders = 2_000, PoisonRate = 0.01 }, ct);
         (await h.WaitUntilSettledAsync(TimeSpan.FromMinutes(2), ct)).Should().BeTrue("the first pass drains");
