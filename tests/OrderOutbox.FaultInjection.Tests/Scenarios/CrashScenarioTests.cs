@@ -39,6 +39,18 @@ public sealed class CrashScenarioTests(ITestOutputHelper output)
             await Task.Delay(TimeSpan.FromSeconds(2), ct);
             var slot = kill % workers.Length;
             var victim = workers[slot];
+
+            // Kill mid-batch: wait (a little) until the victim holds records, unless the backlog is gone.
+            for (var wait = 0; wait < 100 && !writing.IsCompleted; wait++)
+            {
+                if ((await h.Db.ReadHeldByAsync(victim.InstanceId, ct)).Count > 0)
+                {
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(50), ct);
+            }
+
             await victim.KillAsync();
 
             // The records the dead process held: its lease is still on them, and will expire.
