@@ -6,6 +6,7 @@ using Npgsql;
 using OrderOutbox;
 using OrderOutbox.Hosting;
 using OrderOutbox.PostgreSql;
+using OrderOutbox.Storage;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -95,7 +96,7 @@ public static class PostgreSqlOrderOutboxBuilderExtensions
             sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IOutboxStore>(sp => sp.GetRequiredService<PostgreSqlOutboxStore>());
         services.TryAddSingleton<IOutboxAdmin>(sp => sp.GetRequiredService<PostgreSqlOutboxStore>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlSchemaInitializer>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OutboxSchemaInitializer<PostgreSqlOutboxStore, PostgreSqlOutboxOptions>>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlWakeUpListener>());
         return builder;
     }

@@ -2,11 +2,10 @@ using System.Data.Common;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OrderOutbox;
 using OrderOutbox.SqlServer;
+using OrderOutbox.Storage;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -88,10 +87,7 @@ public static class SqlServerOrderOutboxBuilderExtensions
         });
         services.TryAddSingleton<IOutboxStore>(static sp => sp.GetRequiredService<SqlServerOutboxStore>());
         services.TryAddSingleton<IOutboxAdmin>(static sp => sp.GetRequiredService<SqlServerOutboxStore>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SqlServerSchemaInitializer>(static sp => new SqlServerSchemaInitializer(
-            sp.GetRequiredService<SqlServerOutboxStore>(),
-            sp.GetRequiredService<IOptions<SqlServerOutboxOptions>>(),
-            sp.GetService<ILogger<SqlServerSchemaInitializer>>() ?? NullLogger<SqlServerSchemaInitializer>.Instance)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OutboxSchemaInitializer<SqlServerOutboxStore, SqlServerOutboxOptions>>());
         return builder;
     }
 }

@@ -1,11 +1,10 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using OrderOutbox;
 using OrderOutbox.Sqlite;
+using OrderOutbox.Storage;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -60,10 +59,7 @@ public static class SqliteOrderOutboxBuilderExtensions
             sp.GetRequiredService<TimeProvider>()));
         services.TryAddSingleton<IOutboxStore>(static sp => sp.GetRequiredService<SqliteOutboxStore>());
         services.TryAddSingleton<IOutboxAdmin>(static sp => sp.GetRequiredService<SqliteOutboxStore>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SqliteSchemaInitializer>(static sp => new SqliteSchemaInitializer(
-            sp.GetRequiredService<SqliteOutboxStore>(),
-            sp.GetRequiredService<IOptions<SqliteOutboxOptions>>(),
-            sp.GetService<ILogger<SqliteSchemaInitializer>>() ?? NullLogger<SqliteSchemaInitializer>.Instance)));
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OutboxSchemaInitializer<SqliteOutboxStore, SqliteOutboxOptions>>());
         return builder;
     }
 }

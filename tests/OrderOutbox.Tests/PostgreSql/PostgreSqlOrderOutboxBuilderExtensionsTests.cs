@@ -4,8 +4,8 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OrderOutbox.PostgreSql;
-using OrderOutbox.Storage;
 using Xunit;
+using OrderOutbox.Storage;
 
 namespace OrderOutbox.Tests.PostgreSql;
 
@@ -29,7 +29,7 @@ public sealed class PostgreSqlOrderOutboxBuilderExtensionsTests(PostgreSqlOutbox
         store.Should().BeOfType<PostgreSqlOutboxStore>();
         provider.GetRequiredService<IOutboxAdmin>().Should().BeSameAs(store);
         provider.GetServices<IHostedService>().Select(s => s.GetType())
-            .Should().Contain([typeof(PostgreSqlSchemaInitializer), typeof(PostgreSqlWakeUpListener)]);
+            .Should().Contain([typeof(OutboxSchemaInitializer<PostgreSqlOutboxStore, PostgreSqlOutboxOptions>), typeof(PostgreSqlWakeUpListener)]);
     }
 
     [Fact]
