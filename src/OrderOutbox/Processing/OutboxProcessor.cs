@@ -18,7 +18,9 @@ namespace OrderOutbox.Processing;
 /// <remarks>
 /// A cycle is a pipeline of three parts that never wait for each other's slowest element:
 /// <list type="bullet">
-/// <item>one <b>claimer</b> leases a batch, then the next as soon as at most one batch is left unstarted (so at most
+/// <item><b>claimers</b> lease a batch, then the next as soon as at most <c>K</c> batches are left unstarted, where
+/// <c>K = ceil(MaxConcurrency / BatchSize)</c> (1 to 8) claimers run at once — so small batches still keep many
+/// concurrency slots fed; with <c>K = 1</c> (the default settings) at most
 /// about two batches are claimed but not started), until a claim comes back short (drained) or
 /// <see cref="OutboxOptions.OneBatchPerCycle"/>;</item>
 /// <item><see cref="OutboxOptions.MaxConcurrency"/> <b>workers</b> each take the next record as soon as their call
@@ -29,6 +31,10 @@ namespace OrderOutbox.Processing;
 /// </remarks>
 internal sealed partial class OutboxProcessor : IOutboxProcessor
 {
+    /// <summary>The most claims one cycle runs at once (when <see cref="OutboxOptions.BatchSize"/> is smaller than
+    /// <see cref="OutboxOptions.MaxConcurrency"/>).</summary>
+    internal const int MaxClaimers = 8;
+
     /// <summary>The longest <c>last_error</c> written.</summary>
     public const int MaxErrorLength = 2000;
 
@@ -133,12 +139,16 @@ internal sealed partial class OutboxProcessor : IOutboxProcessor
         private readonly CancellationToken _abortInFlight;
         private readonly int _batchSize;
         private readonly Channel<OutboxMessage> _queue = Channel.CreateUnbounded<OutboxMessage>(
-            new UnboundedChannelOptions { SingleWriter = true, SingleReader = false, AllowSynchronousContinuations = false });
+            new UnboundedChannelOptions { SingleWriter = false, SingleReader = false, AllowSynchronousContinuations = false });
         private readonly SemaphoreSlim _room = new(0);
         private readonly OutcomeFlusher _flusher;
         private readonly object _releaseGate = new();
         private List<OutboxMessage>? _release;
+        private readonly int _claimers;
+        private readonly int _refillBelow;
         private int _notStarted;
+        private int _waitingClaimers;
+        private int _runningClaimers;
         private int _attempted;
         private Exception? _claimError;
 
@@ -148,6 +158,11 @@ internal sealed partial class OutboxProcessor : IOutboxProcessor
             _stopClaiming = stopClaiming;
             _abortInFlight = abortInFlight;
             _batchSize = owner._options.BatchSize;
+            _claimers = owner._options.OneBatchPerCycle
+                ? 1
+                : Math.Clamp((owner._options.MaxConcurrency + _batchSize - 1) / _batchSize, 1, MaxClaimers);
+            _refillBelow = _claimers * _batchSize;
+            _runningClaimers = _claimers;
             _flusher = new OutcomeFlusher(owner, abortInFlight);
         }
 
@@ -155,15 +170,18 @@ internal sealed partial class OutboxProcessor : IOutboxProcessor
 
         public async Task<int> RunAsync()
         {
-            Task claimer = ClaimLoopAsync();
             int concurrency = _owner._options.MaxConcurrency;
-            var workers = new Task[concurrency + 1];
+            var workers = new Task[concurrency + _claimers];
+            for (int i = 0; i < _claimers; i++)
+            {
+                workers[concurrency + i] = ClaimLoopAsync();
+            }
+
             for (int i = 0; i < concurrency; i++)
             {
                 workers[i] = WorkerAsync();
             }
 
-            workers[concurrency] = claimer;
             await Task.WhenAll(workers).ConfigureAwait(false);
 
             while (_queue.Reader.TryRead(out OutboxMessage? left))
@@ -202,9 +220,17 @@ internal sealed partial class OutboxProcessor : IOutboxProcessor
             {
                 while (!_stopClaiming.IsCancellationRequested && _flusher.Error is null)
                 {
-                    while (Volatile.Read(ref _notStarted) > _batchSize)
+                    while (Volatile.Read(ref _notStarted) > _refillBelow)
                     {
-                        await _room.WaitAsync(_stopClaiming).ConfigureAwait(false);
+                        Interlocked.Increment(ref _waitingClaimers);
+                        try
+                        {
+                            await _room.WaitAsync(_stopClaiming).ConfigureAwait(false);
+                        }
+                        finally
+                        {
+                            Interlocked.Decrement(ref _waitingClaimers);
+                        }
                     }
 
                     if (_stopClaiming.IsCancellationRequested || _flusher.Error is not null)
@@ -241,11 +267,14 @@ internal sealed partial class OutboxProcessor : IOutboxProcessor
             }
             catch (Exception ex)
             {
-                _claimError = ex;
+                Interlocked.CompareExchange(ref _claimError, ex, null);
             }
             finally
             {
-                _queue.Writer.TryComplete();
+                if (Interlocked.Decrement(ref _runningClaimers) == 0)
+                {
+                    _queue.Writer.TryComplete();
+                }
             }
         }
 
@@ -278,7 +307,9 @@ internal sealed partial class OutboxProcessor : IOutboxProcessor
                     return;
                 }
 
-                if (Interlocked.Decrement(ref _notStarted) == _batchSize)
+                // Wake a waiting claimer whenever the queue is at or below the refill mark (a claimer re-checks, so a
+                // spare release is harmless; waking only at an exact crossing could strand a second claimer).
+                if (Interlocked.Decrement(ref _notStarted) <= _refillBelow && Volatile.Read(ref _waitingClaimers) > 0)
                 {
                     _room.Release();
                 }

@@ -216,6 +216,30 @@ public sealed class OutboxProcessorTests
     }
 
     [Fact]
+    public async Task Batches_smaller_than_the_concurrency_are_claimed_by_several_claims_at_once()
+    {
+        _store.AddMany(40, Start);
+        var gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int waiting = 0;
+        _store.BeforeClaim = async () =>
+        {
+            Interlocked.Increment(ref waiting);
+            await gate.Task;
+        };
+        var dispatcher = new TestDispatcher(_time, (_, _) => DispatchResult.Success);
+        OutboxProcessor processor = Processors.Create(_store, dispatcher, _time, new OutboxOptions { BatchSize = 2, MaxConcurrency = 8 });
+
+        Task<int> cycle = processor.ProcessOnceAsync(Ct);
+        await Eventually.TrueAsync(() => Volatile.Read(ref waiting) == 4, "ceil(8 / 2) = 4 claims are in flight together");
+        gate.SetResult();
+
+        (await cycle.WaitAsync(TimeSpan.FromSeconds(20), Ct)).Should().Be(40);
+        _store.All().Should().OnlyContain(m => m.Status == OutboxStatus.Sent && m.LeaseOwner == null);
+        dispatcher.Attempts.Select(a => a.Id).Should().OnlyHaveUniqueItems();
+        _store.ClaimTokens.Should().OnlyHaveUniqueItems();
+    }
+
+    [Fact]
     public async Task At_most_two_batches_are_claimed_but_not_started()
     {
         _store.AddMany(50, Start);

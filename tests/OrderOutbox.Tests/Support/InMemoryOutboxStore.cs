@@ -24,6 +24,9 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
     /// <summary>Awaited at the start of every <see cref="CompleteAsync"/> (to hold writes back).</summary>
     public Func<Task>? BeforeComplete { get; set; }
 
+    /// <summary>Awaited at the start of every <see cref="ClaimAsync"/> (to hold claims back).</summary>
+    public Func<Task>? BeforeClaim { get; set; }
+
     public List<string> ClaimTokens { get; } = [];
 
     public List<int> CompleteBatchSizes { get; } = [];
@@ -81,7 +84,17 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
         return ids;
     }
 
-    public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
+    {
+        if (BeforeClaim is { } before)
+        {
+            await before();
+        }
+
+        return await ClaimNowAsync(batchSize, leaseOwner, now, leaseUntil, cancellationToken);
+    }
+
+    private Task<IReadOnlyList<OutboxMessage>> ClaimNowAsync(int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         try
