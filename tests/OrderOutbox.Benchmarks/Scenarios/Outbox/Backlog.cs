@@ -1,0 +1,112 @@
+using System.Diagnostics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using OrderOutbox.Benchmarks.Infrastructure;
+
+namespace OrderOutbox.Benchmarks.Scenarios;
+
+/// <summary>
+/// Backlogs for the drain runs. A template table is filled once through the real writer (so every column is what the
+/// store writes) and kept between harness runs while its columns match the store's; each run then copies the first
+/// N template rows into the table under test server-side (fast), and vacuums/analyses it.
+/// </summary>
+internal static class Backlog
+{
+    public const string DrainTable = "drain_outbox";
+    public const string TemplateTable = "drain_template";
+
+    public static async Task<string> ColumnsAsync(NpgsqlDataSource ds, string schema, string table)
+    {
+        await using var cmd = ds.CreateCommand("select coalesce(string_agg(column_name || ' ' || data_type, ', ' order by ordinal_position), '') from information_schema.columns where table_schema = $1 and table_name = $2");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = schema });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table });
+        return (string)(await cmd.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Makes sure the template holds at least <paramref name="count"/> PENDING records written by the writer of <paramref name="host"/> (a started host on <see cref="DrainTable"/>).</summary>
+    public static async Task EnsureTemplateAsync(BenchContext ctx, IHost host, int count)
+    {
+        var schema = ctx.Schema;
+        var drainColumns = await ColumnsAsync(ctx.Db, schema, DrainTable);
+        var templateColumns = await ColumnsAsync(ctx.Db, schema, TemplateTable);
+        if (templateColumns == drainColumns
+            && (long)(await Pg.ScalarAsync(ctx.Db, $"select count(*) from {schema}.{TemplateTable}"))! >= count)
+        {
+            return;
+        }
+
+        Console.WriteLine($"    filling the backlog template with {count:N0} records through IOutboxWriter (once; kept for later runs)");
+        var writer = host.Services.GetRequiredService<IOutboxWriter>();
+        await Pg.ExecAsync(ctx.Db, $"drop table if exists {schema}.{TemplateTable}; truncate {schema}.{DrainTable}");
+        var sw = Stopwatch.StartNew();
+        const int PerTransaction = 500;
+        const int Writers = 4;
+        var next = -1;
+        var tasks = Enumerable.Range(0, Writers).Select(_ => Task.Run(async () =>
+        {
+            while (true)
+            {
+                var chunk = Interlocked.Increment(ref next);
+                var first = chunk * PerTransaction;
+                if (first >= count)
+                {
+                    return;
+                }
+
+                await using var conn = await ctx.Db.OpenConnectionAsync();
+                await using var tx = await conn.BeginTransactionAsync();
+                for (var i = first; i < Math.Min(count, first + PerTransaction); i++)
+                {
+                    var payload = Payloads.Create(i % 1000);
+                    await writer.EnqueueAsync(tx, Payloads.MessageType, payload, payload.OrderId.ToString());
+                }
+
+                await tx.CommitAsync();
+            }
+        })).ToArray();
+        await Task.WhenAll(tasks);
+        Console.WriteLine($"    template filled: {count / sw.Elapsed.TotalSeconds:N0} enqueues/s (4 writers, {PerTransaction} per transaction)");
+        await Pg.ExecAsync(ctx.Db, $"create table {schema}.{TemplateTable} as select * from {schema}.{DrainTable}; truncate {schema}.{DrainTable}; analyze {schema}.{TemplateTable}");
+    }
+
+    /// <summary>Replaces the content of <paramref name="table"/> by the first <paramref name="count"/> template records.</summary>
+    public static async Task LoadAsync(BenchContext ctx, string table, int count)
+    {
+        var s = ctx.Schema;
+        await Pg.ExecAsync(ctx.Db, $"truncate {s}.{table}; insert into {s}.{table} select * from {s}.{TemplateTable} order by created_at, id limit {count}");
+        await Pg.ExecAsync(ctx.Db, $"vacuum analyze {s}.{table}");
+    }
+
+    /// <summary>
+    /// Drains the backlog of <paramref name="table"/> with <see cref="IOutboxProcessor.ProcessOnceAsync"/> until a cycle
+    /// finds nothing; checks that every record reached the receiver and is SENT; returns messages per second.
+    /// </summary>
+    public static async Task<double> DrainAsync(BenchContext ctx, IHost host, string table, int expected)
+    {
+        var processor = host.Services.GetRequiredService<IOutboxProcessor>();
+        await ctx.Receiver.ResetAsync();
+        var sw = Stopwatch.StartNew();
+        long attempted = 0;
+        int k;
+        while ((k = await processor.ProcessOnceAsync()) > 0)
+        {
+            attempted += k;
+        }
+
+        var elapsed = sw.Elapsed.TotalSeconds;
+        var received = await ctx.Receiver.CountAsync();
+        var left = (long)(await Pg.ScalarAsync(ctx.Db, $"select count(*) from {ctx.Schema}.{table} where status <> 'SENT' or sent_at is null"))!;
+        if (received < expected || left > 0)
+        {
+            throw new InvalidOperationException($"drain of {table}: expected {expected}, attempted {attempted}, received {received}, not SENT {left}");
+        }
+
+        if (received > expected)
+        {
+            Console.WriteLine($"    note: the receiver got {received - expected} more POSTs than records (duplicates)");
+        }
+
+        return expected / elapsed;
+    }
+}
