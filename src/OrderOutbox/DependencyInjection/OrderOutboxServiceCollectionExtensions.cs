@@ -1,12 +1,24 @@
+using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using OrderOutbox;
+using OrderOutbox.DependencyInjection;
+using OrderOutbox.Diagnostics;
 using OrderOutbox.Hosting;
+using OrderOutbox.Processing;
+using OrderOutbox.Writing;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers OrderOutbox in a service collection.</summary>
+/// <remarks>
+/// Every default is registered with <c>TryAdd</c>, so a service you register yourself wins whether you register it
+/// before <c>AddOrderOutbox</c> or after it (the last registration of a single service is the one resolved):
+/// <see cref="IBackoffPolicy"/>, <see cref="IDispatcher"/>, <see cref="IOutboxWriter"/>, <see cref="IOutboxProcessor"/>,
+/// <see cref="TimeProvider"/> and <see cref="OutboxWakeUp"/>. The background dispatcher is registered once however
+/// often this is called.
+/// </remarks>
 public static class OrderOutboxServiceCollectionExtensions
 {
     /// <summary>
@@ -42,10 +54,18 @@ public static class OrderOutboxServiceCollectionExtensions
 
     private static OrderOutboxBuilder AddCore(IServiceCollection services, OptionsBuilder<OutboxOptions> optionsBuilder)
     {
-        optionsBuilder.ValidateDataAnnotations().ValidateOnStart();
+        // The validator runs the data annotations (also of the nested Backoff options), the cross-field rules and the
+        // registration checks, with messages that name the option, its value and the allowed range.
+        optionsBuilder.ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<OutboxOptions>, OutboxOptionsValidator>());
+
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OutboxWakeUp>();
         services.TryAddSingleton<IBackoffPolicy, ExponentialBackoffPolicy>();
+        services.TryAddSingleton(static sp => new OutboxMetrics(sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton<IOutboxWriter, OutboxWriter>();
+        services.TryAddSingleton<IOutboxProcessor, OutboxProcessor>();
+        services.AddHostedService<OutboxDispatcherService>();
         return new OrderOutboxBuilder(services);
     }
 }

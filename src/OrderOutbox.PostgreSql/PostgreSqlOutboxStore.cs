@@ -1,0 +1,583 @@
+using System.Data;
+using System.Data.Common;
+using System.Globalization;
+using System.Reflection;
+using Dapper;
+using Npgsql;
+using NpgsqlTypes;
+using OrderOutbox.Storage;
+
+namespace OrderOutbox.PostgreSql;
+
+/// <summary>
+/// The PostgreSQL outbox store: one table (<c>outbox_messages</c> by default), claims with
+/// <c>FOR UPDATE SKIP LOCKED</c> over a partial index of due records, outcomes and releases fenced by lease owner in one
+/// round trip per batch, and an optional <c>pg_notify</c> on enqueue that PostgreSQL delivers only on commit.
+/// </summary>
+/// <remarks>
+/// Identifiers from the options are validated with <see cref="SqlIdentifier.Validate"/> in the constructor, before any
+/// SQL is built, then double-quoted (so they are case-sensitive). Every value is a parameter. The SQL texts are built
+/// once, in the constructor. Thread-safe: one instance serves the whole application.
+/// </remarks>
+public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
+{
+    private const string SchemaResourceName = "OrderOutbox.PostgreSql.Schema.postgresql.sql";
+    private const int MaxIdentifierLength = 63;
+
+    private const string Columns =
+        "id, message_type, aggregate_id, payload, headers, status, retry_count, created_at, next_attempt_at, " +
+        "last_attempt_at, sent_at, last_error, locked_by, locked_until";
+
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly TimeProvider _timeProvider;
+    private readonly int? _commandTimeoutSeconds;
+    private readonly bool _useNotifications;
+    private readonly string _notificationChannel;
+    private readonly string _schemaName;
+    private readonly long _schemaLockKey;
+    private readonly string[] _schemaObjects;
+
+    private readonly string _insertSql;
+    private readonly string _claimSql;
+    private readonly string _completeSql;
+    private readonly string _releaseSql;
+    private readonly string _getSql;
+    private readonly string _statisticsSql;
+    private readonly string _listDeadLettersSql;
+    private readonly string _listDeadLettersAfterSql;
+    private readonly string _requeueSql;
+    private readonly string _requeueAllSql;
+    private readonly string _purgeSql;
+    private readonly string _schemaSql;
+
+    /// <summary>Creates the store.</summary>
+    /// <param name="dataSource">The data source the store opens its own connections from (claims, outcomes, admin, schema).</param>
+    /// <param name="options">The options; identifiers are validated here, before any SQL is built.</param>
+    /// <param name="timeProvider">The clock of the admin operations ("now" for statistics and requeue); <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <exception cref="ArgumentException">An identifier in <paramref name="options"/> is not valid.</exception>
+    public PostgreSqlOutboxStore(NpgsqlDataSource dataSource, PostgreSqlOutboxOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        string schema = SqlIdentifier.Validate(options.Schema ?? PostgreSqlOutboxOptions.DefaultSchema, "PostgreSqlOutboxOptions.Schema");
+        string table = SqlIdentifier.Validate(options.TableName, "PostgreSqlOutboxOptions.TableName");
+        _notificationChannel = SqlIdentifier.Validate(options.NotificationChannel, "PostgreSqlOutboxOptions.NotificationChannel");
+        ArgumentNullException.ThrowIfNull(dataSource);
+        if (options.CommandTimeout is { } timeout && (timeout < TimeSpan.FromSeconds(1) || timeout > TimeSpan.FromHours(1)))
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(options), timeout, "PostgreSqlOutboxOptions.CommandTimeout must be between 1 second and 1 hour.");
+        }
+
+        _dataSource = dataSource;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _commandTimeoutSeconds = options.CommandTimeout is { } t ? (int)Math.Ceiling(t.TotalSeconds) : null;
+        _useNotifications = options.UseNotifications;
+        _schemaName = schema;
+
+        string qSchema = Quote(schema);
+        string qTable = qSchema + "." + Quote(table);
+        string dueIndex = IndexName(table, "due_idx");
+        string deadIndex = IndexName(table, "dead_letter_idx");
+        string sentIndex = IndexName(table, "sent_idx");
+        _schemaObjects = [qTable, qSchema + "." + Quote(dueIndex), qSchema + "." + Quote(deadIndex), qSchema + "." + Quote(sentIndex)];
+        _schemaLockKey = StableHash("OrderOutbox.EnsureSchema:" + schema + "." + table);
+
+        _insertSql =
+            $"INSERT INTO {qTable} (id, message_type, aggregate_id, payload, headers, status, retry_count, next_attempt_at, created_at) " +
+            "VALUES ($1, $2, $3, $4, $5, 'PENDING', 0, $6, $6)";
+
+        // The inner WHERE repeats the partial index predicate (status IN ('PENDING', 'FAILED')) literally, so the
+        // planner reads only the due-records index, whatever the size of the SENT history.
+        _claimSql =
+            "WITH due AS MATERIALIZED (" +
+            $"SELECT id FROM {qTable} " +
+            "WHERE status IN ('PENDING', 'FAILED') AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) " +
+            "ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) " +
+            $"UPDATE {qTable} AS o SET locked_by = $3, locked_until = $4 FROM due WHERE o.id = due.id " +
+            "RETURNING o.id, o.message_type, o.aggregate_id, o.payload, o.headers, o.status, o.retry_count, o.created_at, " +
+            "o.next_attempt_at, o.last_attempt_at, o.sent_at, o.last_error, o.locked_by, o.locked_until";
+
+        _completeSql =
+            $"UPDATE {qTable} AS t SET status = o.status, retry_count = o.retry_count, last_attempt_at = o.attempted_at, " +
+            "sent_at = CASE WHEN o.status = 'SENT' THEN o.completed_at ELSE t.sent_at END, " +
+            "next_attempt_at = COALESCE(o.next_attempt_at, t.next_attempt_at), " +
+            "last_error = COALESCE(o.last_error, t.last_error), locked_by = NULL, locked_until = NULL " +
+            "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::integer[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::text[]) " +
+            "AS o(id, owner, status, retry_count, attempted_at, completed_at, next_attempt_at, last_error) " +
+            "WHERE t.id = o.id AND t.locked_by = o.owner RETURNING t.id";
+
+        _releaseSql =
+            $"UPDATE {qTable} AS t SET locked_by = NULL, locked_until = NULL " +
+            "FROM unnest($1::uuid[], $2::text[]) AS o(id, owner) WHERE t.id = o.id AND t.locked_by = o.owner";
+
+        _getSql = $"SELECT {Columns} FROM {qTable} WHERE id = $1";
+
+        _statisticsSql =
+            "SELECT status AS Status, count(*) AS Total, " +
+            "count(*) FILTER (WHERE status IN ('PENDING', 'FAILED') AND locked_until > @now) AS Leased " +
+            $"FROM {qTable} GROUP BY status;\n" +
+            $"SELECT @now - min(next_attempt_at) FROM {qTable} WHERE status IN ('PENDING', 'FAILED') AND next_attempt_at <= @now;";
+
+        _listDeadLettersSql = $"SELECT {Columns} FROM {qTable} WHERE status = 'DEAD_LETTER' ORDER BY id LIMIT $1";
+        _listDeadLettersAfterSql = $"SELECT {Columns} FROM {qTable} WHERE status = 'DEAD_LETTER' AND id > $2 ORDER BY id LIMIT $1";
+
+        const string requeueSet =
+            "SET status = 'PENDING', retry_count = 0, next_attempt_at = @now, locked_by = NULL, locked_until = NULL ";
+        _requeueSql = $"UPDATE {qTable} {requeueSet}WHERE id = @id AND status = 'DEAD_LETTER'";
+        _requeueAllSql = $"UPDATE {qTable} {requeueSet}WHERE status = 'DEAD_LETTER'";
+
+        _purgeSql =
+            $"DELETE FROM {qTable} WHERE id IN (" +
+            $"SELECT id FROM {qTable} WHERE status = 'SENT' AND sent_at < @sentBefore ORDER BY sent_at LIMIT @batchSize)";
+
+        _schemaSql = LoadSchemaScript()
+            .Replace("{{schema}}", qSchema, StringComparison.Ordinal)
+            .Replace("{{table}}", Quote(table), StringComparison.Ordinal)
+            .Replace("{{due_index}}", Quote(dueIndex), StringComparison.Ordinal)
+            .Replace("{{dead_index}}", Quote(deadIndex), StringComparison.Ordinal)
+            .Replace("{{sent_index}}", Quote(sentIndex), StringComparison.Ordinal);
+    }
+
+    /// <summary>The schema script as shipped (with its <c>{{schema}}</c>, <c>{{table}}</c> and index placeholders).</summary>
+    /// <returns>The script text.</returns>
+    public static string GetSchemaScript() => LoadSchemaScript();
+
+    /// <inheritdoc/>
+    public async Task EnqueueAsync(DbTransaction transaction, OutboxEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(entry);
+        NpgsqlConnection connection = OpenConnectionOf(transaction);
+
+        DateTimeOffset createdAt = entry.CreatedAt.ToUniversalTime();
+        var insert = new NpgsqlBatchCommand(_insertSql)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<Guid> { TypedValue = entry.Id },
+                new NpgsqlParameter<string> { TypedValue = entry.MessageType },
+                new NpgsqlParameter { Value = (object?)entry.AggregateId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+                new NpgsqlParameter<string> { TypedValue = entry.Payload, NpgsqlDbType = NpgsqlDbType.Text },
+                new NpgsqlParameter { Value = (object?)entry.Headers ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
+                new NpgsqlParameter<DateTimeOffset> { TypedValue = createdAt },
+            },
+        };
+
+        using var batch = new NpgsqlBatch(connection, (NpgsqlTransaction)transaction);
+        batch.BatchCommands.Add(insert);
+        if (_useNotifications)
+        {
+            // Queued by PostgreSQL with the transaction and delivered only if it commits; same round trip as the insert.
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_notify($1, '')")
+            {
+                Parameters = { new NpgsqlParameter<string> { TypedValue = _notificationChannel } },
+            });
+        }
+
+        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(
+        int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
+
+        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using NpgsqlCommand command = CreateCommand(connection, _claimSql);
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now.ToUniversalTime() });
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = leaseOwner });
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = leaseUntil.ToUniversalTime() });
+            List<OutboxMessage> claimed = await ReadMessagesAsync(command, batchSize, cancellationToken).ConfigureAwait(false);
+            claimed.Sort(static (a, b) =>
+            {
+                int byDue = a.NextAttemptAt.CompareTo(b.NextAttemptAt);
+                return byDue != 0 ? byDue : a.Id.CompareTo(b.Id);
+            });
+            return claimed;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyCollection<Guid>> CompleteAsync(IReadOnlyList<OutboxOutcome> outcomes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(outcomes);
+        if (outcomes.Count == 0)
+        {
+            return [];
+        }
+
+        int count = outcomes.Count;
+        var ids = new Guid[count];
+        var owners = new string[count];
+        var statuses = new string[count];
+        var retryCounts = new int[count];
+        var attemptedAt = new DateTimeOffset[count];
+        var completedAt = new DateTimeOffset[count];
+        var nextAttemptAt = new DateTimeOffset?[count];
+        var errors = new string?[count];
+        for (int i = 0; i < count; i++)
+        {
+            OutboxOutcome outcome = outcomes[i];
+            if (outcome.Status == OutboxStatus.Pending)
+            {
+                throw new ArgumentException($"The outcome of message {outcome.Id} has status Pending; an outcome is Sent, Failed or DeadLetter.", nameof(outcomes));
+            }
+
+            ids[i] = outcome.Id;
+            owners[i] = outcome.LeaseOwner ?? throw new ArgumentException($"The outcome of message {outcome.Id} has no lease owner.", nameof(outcomes));
+            statuses[i] = OutboxStatusText.ToText(outcome.Status);
+            retryCounts[i] = outcome.RetryCount;
+            attemptedAt[i] = outcome.AttemptedAt.ToUniversalTime();
+            completedAt[i] = outcome.CompletedAt.ToUniversalTime();
+            nextAttemptAt[i] = outcome.NextAttemptAt?.ToUniversalTime();
+            errors[i] = outcome.LastError;
+        }
+
+        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using NpgsqlCommand command = CreateCommand(connection, _completeSql);
+            command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = owners });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = statuses });
+            command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = retryCounts });
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = attemptedAt });
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = completedAt });
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset?[]> { TypedValue = nextAttemptAt });
+            command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = errors });
+
+            var written = new HashSet<Guid>();
+            NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    written.Add(reader.GetGuid(0));
+                }
+            }
+
+            if (written.Count == count)
+            {
+                return [];
+            }
+
+            var rejected = new List<Guid>(count - written.Count);
+            foreach (Guid id in ids)
+            {
+                if (!written.Contains(id))
+                {
+                    rejected.Add(id);
+                }
+            }
+
+            return rejected;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task ReleaseAsync(IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        var ids = new List<Guid>(messages.Count);
+        var owners = new List<string>(messages.Count);
+        foreach (OutboxMessage message in messages)
+        {
+            if (message.LeaseOwner is not null)
+            {
+                ids.Add(message.Id);
+                owners.Add(message.LeaseOwner);
+            }
+        }
+
+        if (ids.Count == 0)
+        {
+            return;
+        }
+
+        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using NpgsqlCommand command = CreateCommand(connection, _releaseSql);
+            command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. ids] });
+            command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. owners] });
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task EnsureSchemaAsync(CancellationToken cancellationToken = default)
+    {
+        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            // Fast path without DDL (and without needing CREATE privileges) when everything already exists.
+            if (await SchemaExistsAsync(connection, cancellationToken).ConfigureAwait(false))
+            {
+                return;
+            }
+
+            // CREATE … IF NOT EXISTS still races on the catalogs' unique indexes when two sessions create the same
+            // object at once; a transaction-scoped advisory lock on this table's key serialises the creators.
+            NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            await using (transaction.ConfigureAwait(false))
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "SELECT pg_advisory_xact_lock(@key)", new { key = _schemaLockKey }, transaction, _commandTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
+
+                bool schemaExists = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
+                    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = @name)", new { name = _schemaName }, transaction, _commandTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                if (!schemaExists)
+                {
+                    await connection.ExecuteAsync(new CommandDefinition(
+                        "CREATE SCHEMA IF NOT EXISTS " + Quote(_schemaName), transaction: transaction, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                }
+
+                await connection.ExecuteAsync(new CommandDefinition(
+                    _schemaSql, transaction: transaction, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<OutboxStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default)
+    {
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            SqlMapper.GridReader grid = await connection.QueryMultipleAsync(new CommandDefinition(
+                _statisticsSql, new { now }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            await using (grid.ConfigureAwait(false))
+            {
+                long pending = 0, sent = 0, failed = 0, deadLetter = 0, leased = 0;
+                foreach ((string status, long total, long leasedOfStatus) in await grid.ReadAsync<(string, long, long)>().ConfigureAwait(false))
+                {
+                    leased += leasedOfStatus;
+                    switch (OutboxStatusText.Parse(status))
+                    {
+                        case OutboxStatus.Pending: pending = total; break;
+                        case OutboxStatus.Sent: sent = total; break;
+                        case OutboxStatus.Failed: failed = total; break;
+                        case OutboxStatus.DeadLetter: deadLetter = total; break;
+                    }
+                }
+
+                TimeSpan? oldestDueAge = await grid.ReadSingleAsync<TimeSpan?>().ConfigureAwait(false);
+                return new OutboxStatistics(pending, sent, failed, deadLetter, leased, oldestDueAge);
+            }
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<OutboxMessage?> GetAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using NpgsqlCommand command = CreateCommand(connection, _getSql);
+            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+            List<OutboxMessage> found = await ReadMessagesAsync(command, 1, cancellationToken).ConfigureAwait(false);
+            return found.Count == 0 ? null : found[0];
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
+        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using NpgsqlCommand command = CreateCommand(connection, after is null ? _listDeadLettersSql : _listDeadLettersAfterSql);
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+            if (after is { } afterId)
+            {
+                command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = afterId });
+            }
+
+            return await ReadMessagesAsync(command, limit, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<bool> RequeueDeadLetterAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            int changed = await connection.ExecuteAsync(new CommandDefinition(
+                _requeueSql, new { id, now }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            return changed > 0;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<int> RequeueAllDeadLettersAsync(CancellationToken cancellationToken = default)
+    {
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await connection.ExecuteAsync(new CommandDefinition(
+                _requeueAllSql, new { now }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<long> PurgeSentAsync(DateTimeOffset sentBefore, int batchSize = 1000, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, 100_000);
+        var parameters = new { sentBefore = sentBefore.ToUniversalTime(), batchSize };
+        long total = 0;
+        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int deleted = await connection.ExecuteAsync(new CommandDefinition(
+                    _purgeSql, parameters, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                total += deleted;
+                if (deleted < batchSize)
+                {
+                    return total;
+                }
+            }
+        }
+    }
+
+    private static NpgsqlConnection OpenConnectionOf(DbTransaction transaction)
+    {
+        if (transaction is not NpgsqlTransaction npgsqlTransaction)
+        {
+            throw new ArgumentException(
+                $"The PostgreSQL outbox store enlists in an NpgsqlTransaction, but was given a {transaction.GetType().FullName}. " +
+                "Begin the transaction on an NpgsqlConnection to the outbox database.",
+                nameof(transaction));
+        }
+
+        NpgsqlConnection? connection;
+        try
+        {
+            connection = npgsqlTransaction.Connection;
+        }
+        catch (ObjectDisposedException)
+        {
+            connection = null;
+        }
+
+        if (connection is null || connection.State != ConnectionState.Open)
+        {
+            throw new ArgumentException(
+                "The transaction has no open connection: it was committed, rolled back or disposed, or its connection was closed.",
+                nameof(transaction));
+        }
+
+        return connection;
+    }
+
+    private NpgsqlCommand CreateCommand(NpgsqlConnection connection, string sql)
+    {
+        var command = new NpgsqlCommand(sql, connection);
+        if (_commandTimeoutSeconds is { } seconds)
+        {
+            command.CommandTimeout = seconds;
+        }
+
+        return command;
+    }
+
+    private static async Task<List<OutboxMessage>> ReadMessagesAsync(NpgsqlCommand command, int capacity, CancellationToken cancellationToken)
+    {
+        var messages = new List<OutboxMessage>(Math.Min(capacity, 1024));
+        NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using (reader.ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                messages.Add(new OutboxMessage
+                {
+                    Id = reader.GetGuid(0),
+                    MessageType = reader.GetString(1),
+                    AggregateId = reader.IsDBNull(2) ? null : reader.GetString(2),
+                    Payload = reader.GetString(3),
+                    Headers = reader.IsDBNull(4) ? null : reader.GetString(4),
+                    Status = OutboxStatusText.Parse(reader.GetString(5)),
+                    RetryCount = reader.GetInt32(6),
+                    CreatedAt = reader.GetFieldValue<DateTimeOffset>(7),
+                    NextAttemptAt = reader.GetFieldValue<DateTimeOffset>(8),
+                    LastAttemptAt = reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9),
+                    SentAt = reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+                    LastError = reader.IsDBNull(11) ? null : reader.GetString(11),
+                    LeaseOwner = reader.IsDBNull(12) ? null : reader.GetString(12),
+                    LeaseExpiresAt = reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13),
+                });
+            }
+        }
+
+        return messages;
+    }
+
+    private async Task<bool> SchemaExistsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        using NpgsqlCommand command = CreateCommand(
+            connection,
+            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL");
+        foreach (string name in _schemaObjects)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
+        }
+
+        return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    private static string Quote(string validatedIdentifier) => "\"" + validatedIdentifier + "\"";
+
+    /// <summary>
+    /// An index name derived from the table name. PostgreSQL truncates identifiers to 63 bytes, which could make two
+    /// long derived names collide; longer names keep a prefix and add a hash of the full table name instead.
+    /// </summary>
+    private static string IndexName(string table, string suffix)
+    {
+        string name = table + "_" + suffix;
+        if (name.Length <= MaxIdentifierLength)
+        {
+            return name;
+        }
+
+        string hash = ((uint)StableHash(table)).ToString("x8", CultureInfo.InvariantCulture);
+        int keep = MaxIdentifierLength - suffix.Length - hash.Length - 2;
+        return table[..keep] + "_" + hash + "_" + suffix;
+    }
+
+    /// <summary>A 64-bit FNV-1a hash: stable across processes and runtimes (unlike <see cref="string.GetHashCode()"/>).</summary>
+    private static long StableHash(string value)
+    {
+        const ulong offset = 14695981039346656037UL;
+        const ulong prime = 1099511628211UL;
+        ulong hash = offset;
+        foreach (char c in value)
+        {
+            hash = (hash ^ c) * prime;
+        }
+
+        return unchecked((long)hash);
+    }
+
+    private static string LoadSchemaScript()
+    {
+        using Stream stream = typeof(PostgreSqlOutboxStore).Assembly.GetManifestResourceStream(SchemaResourceName)
+            ?? throw new InvalidOperationException($"The embedded schema script '{SchemaResourceName}' is missing from {typeof(PostgreSqlOutboxStore).Assembly.GetName().Name}.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+}

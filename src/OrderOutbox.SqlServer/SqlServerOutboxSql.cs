@@ -1,0 +1,239 @@
+namespace OrderOutbox.SqlServer;
+
+/// <summary>
+/// Every T-SQL statement the SQL Server store runs, as <c>const</c> templates, and their text for one table.
+/// <c>$(OutboxSchema)</c> and <c>$(OutboxTable)</c> (sqlcmd-style variables, as in the schema script) are replaced
+/// by validated identifiers, quoted with brackets in the templates; values are always parameters.
+/// </summary>
+/// <remarks>
+/// The status literals are inline on purpose: SQL Server matches a query to a filtered index only when the query's
+/// predicate on the filter column uses the same constants, never a parameter, so the claim's
+/// <c>status IN ('PENDING', 'FAILED')</c> must be written out to read <c>IX_&lt;table&gt;_due</c>.
+/// Every statement is listed in <see cref="All"/>, which the script-parsing test enumerates.
+/// </remarks>
+internal sealed class SqlServerOutboxSql
+{
+    /// <summary>The placeholder for the schema name.</summary>
+    internal const string SchemaToken = "$(OutboxSchema)";
+
+    /// <summary>The placeholder for the table name.</summary>
+    internal const string TableToken = "$(OutboxTable)";
+
+    /// <summary>The columns read into an <see cref="OutboxMessage"/>, in the order the store reads them.</summary>
+    internal const string Columns =
+        "id, message_type, aggregate_id, payload, headers, status, retry_count, created_at, " +
+        "next_attempt_at, last_attempt_at, sent_at, last_error, locked_by, locked_until";
+
+    /// <summary>The <see cref="Columns"/> of the rows an <c>UPDATE</c> changed.</summary>
+    internal const string InsertedColumns =
+        "inserted.id, inserted.message_type, inserted.aggregate_id, inserted.payload, inserted.headers, " +
+        "inserted.status, inserted.retry_count, inserted.created_at, inserted.next_attempt_at, " +
+        "inserted.last_attempt_at, inserted.sent_at, inserted.last_error, inserted.locked_by, inserted.locked_until";
+
+    /// <summary>
+    /// The sort key of IDs in .NET <see cref="Guid"/> order (= UUIDv7 time order = PostgreSQL's and SQLite's):
+    /// SQL Server's own <c>uniqueidentifier</c> order compares the last six bytes first, so dead letters are
+    /// ordered and paged by the canonical text instead, with a binary collation.
+    /// </summary>
+    internal const string IdSortKey = "CONVERT(char(36), id) COLLATE Latin1_General_BIN2";
+
+    internal const string InsertTemplate =
+        """
+        INSERT INTO [$(OutboxSchema)].[$(OutboxTable)]
+            (id, message_type, aggregate_id, payload, headers, status, retry_count, next_attempt_at, created_at)
+        VALUES (@id, @message_type, @aggregate_id, @payload, @headers, 'PENDING', 0, @created_at, @created_at);
+        """;
+
+    internal const string ClaimTemplate =
+        $"""
+        WITH due AS (
+            SELECT TOP (@batch_size) {Columns}
+            FROM [$(OutboxSchema)].[$(OutboxTable)] WITH (UPDLOCK, READPAST, ROWLOCK)
+            WHERE status IN ('PENDING', 'FAILED')
+              AND next_attempt_at <= @now
+              AND (locked_until IS NULL OR locked_until <= @now)
+            ORDER BY next_attempt_at
+        )
+        UPDATE due
+        SET locked_by = @lease_owner, locked_until = @lease_until
+        OUTPUT {InsertedColumns};
+        """;
+
+    internal const string CompleteTemplate =
+        """
+        UPDATE t
+        SET status = o.status,
+            retry_count = o.retry_count,
+            last_attempt_at = o.attempted_at,
+            sent_at = COALESCE(o.sent_at, t.sent_at),
+            next_attempt_at = COALESCE(o.next_attempt_at, t.next_attempt_at),
+            last_error = o.last_error,
+            locked_by = NULL,
+            locked_until = NULL
+        OUTPUT inserted.id
+        FROM [$(OutboxSchema)].[$(OutboxTable)] AS t
+        INNER JOIN OPENJSON(@outcomes) WITH (
+            id              uniqueidentifier  '$.id',
+            lease_owner     nvarchar(256)     '$.owner',
+            status          varchar(16)       '$.status',
+            retry_count     int               '$.retry',
+            attempted_at    datetimeoffset(7) '$.attempted',
+            sent_at         datetimeoffset(7) '$.sent',
+            next_attempt_at datetimeoffset(7) '$.next',
+            last_error      nvarchar(max)     '$.error'
+        ) AS o
+            ON t.id = o.id AND t.locked_by = o.lease_owner;
+        """;
+
+    internal const string ReleaseTemplate =
+        """
+        UPDATE t
+        SET locked_by = NULL, locked_until = NULL
+        FROM [$(OutboxSchema)].[$(OutboxTable)] AS t
+        INNER JOIN OPENJSON(@leases) WITH (
+            id          uniqueidentifier '$.id',
+            lease_owner nvarchar(256)    '$.owner'
+        ) AS r
+            ON t.id = r.id AND t.locked_by = r.lease_owner;
+        """;
+
+    internal const string StatisticsTemplate =
+        """
+        SELECT
+            ISNULL(SUM(CASE WHEN status = 'PENDING' THEN CAST(1 AS bigint) ELSE 0 END), 0) AS pending,
+            ISNULL(SUM(CASE WHEN status = 'SENT' THEN CAST(1 AS bigint) ELSE 0 END), 0) AS sent,
+            ISNULL(SUM(CASE WHEN status = 'FAILED' THEN CAST(1 AS bigint) ELSE 0 END), 0) AS failed,
+            ISNULL(SUM(CASE WHEN status = 'DEAD_LETTER' THEN CAST(1 AS bigint) ELSE 0 END), 0) AS dead_letter,
+            ISNULL(SUM(CASE WHEN status IN ('PENDING', 'FAILED') AND locked_until > @now THEN CAST(1 AS bigint) ELSE 0 END), 0) AS leased,
+            (SELECT MIN(d.next_attempt_at) FROM [$(OutboxSchema)].[$(OutboxTable)] AS d
+             WHERE d.status IN ('PENDING', 'FAILED') AND d.next_attempt_at <= @now) AS oldest_due
+        FROM [$(OutboxSchema)].[$(OutboxTable)];
+        """;
+
+    internal const string GetTemplate =
+        $"""
+        SELECT {Columns} FROM [$(OutboxSchema)].[$(OutboxTable)] WHERE id = @id;
+        """;
+
+    internal const string ListDeadLettersTemplate =
+        $"""
+        SELECT TOP (@limit) {Columns}
+        FROM [$(OutboxSchema)].[$(OutboxTable)]
+        WHERE status = 'DEAD_LETTER'
+        ORDER BY {IdSortKey};
+        """;
+
+    internal const string ListDeadLettersAfterTemplate =
+        $"""
+        SELECT TOP (@limit) {Columns}
+        FROM [$(OutboxSchema)].[$(OutboxTable)]
+        WHERE status = 'DEAD_LETTER' AND {IdSortKey} > @after
+        ORDER BY {IdSortKey};
+        """;
+
+    internal const string RequeueTemplate =
+        """
+        UPDATE [$(OutboxSchema)].[$(OutboxTable)]
+        SET status = 'PENDING', retry_count = 0, next_attempt_at = @now, locked_by = NULL, locked_until = NULL
+        WHERE id = @id AND status = 'DEAD_LETTER';
+        """;
+
+    internal const string RequeueAllTemplate =
+        """
+        UPDATE [$(OutboxSchema)].[$(OutboxTable)]
+        SET status = 'PENDING', retry_count = 0, next_attempt_at = @now, locked_by = NULL, locked_until = NULL
+        WHERE status = 'DEAD_LETTER';
+        """;
+
+    internal const string PurgeSentTemplate =
+        """
+        DECLARE @deleted TABLE (seq bigint NOT NULL);
+        WITH batch AS (
+            SELECT TOP (@batch_size) seq
+            FROM [$(OutboxSchema)].[$(OutboxTable)]
+            WHERE seq > @after_seq AND status = 'SENT' AND sent_at < @sent_before
+            ORDER BY seq
+        )
+        DELETE FROM batch
+        OUTPUT deleted.seq INTO @deleted (seq);
+        SELECT COUNT_BIG(*) AS deleted, ISNULL(MAX(seq), @after_seq) AS last_seq FROM @deleted;
+        """;
+
+    /// <summary>The name of the embedded schema script resource (file <c>Schema/outbox.sqlserver.sql</c>).</summary>
+    internal const string SchemaResourceName = "OrderOutbox.SqlServer.Schema.outbox.sqlserver.sql";
+
+    /// <summary>Builds the statements for one table; both names must already be validated.</summary>
+    /// <param name="schema">A schema name that matches <see cref="Storage.SqlIdentifier.Pattern"/>.</param>
+    /// <param name="table">A table name that matches <see cref="Storage.SqlIdentifier.Pattern"/>.</param>
+    public SqlServerOutboxSql(string schema, string table)
+    {
+        Insert = Expand(InsertTemplate, schema, table);
+        Claim = Expand(ClaimTemplate, schema, table);
+        Complete = Expand(CompleteTemplate, schema, table);
+        Release = Expand(ReleaseTemplate, schema, table);
+        Statistics = Expand(StatisticsTemplate, schema, table);
+        Get = Expand(GetTemplate, schema, table);
+        ListDeadLetters = Expand(ListDeadLettersTemplate, schema, table);
+        ListDeadLettersAfter = Expand(ListDeadLettersAfterTemplate, schema, table);
+        Requeue = Expand(RequeueTemplate, schema, table);
+        RequeueAll = Expand(RequeueAllTemplate, schema, table);
+        PurgeSent = Expand(PurgeSentTemplate, schema, table);
+        Schema = Expand(LoadSchemaScript(), schema, table);
+        All =
+        [
+            new(nameof(InsertTemplate), Insert),
+            new(nameof(ClaimTemplate), Claim),
+            new(nameof(CompleteTemplate), Complete),
+            new(nameof(ReleaseTemplate), Release),
+            new(nameof(StatisticsTemplate), Statistics),
+            new(nameof(GetTemplate), Get),
+            new(nameof(ListDeadLettersTemplate), ListDeadLetters),
+            new(nameof(ListDeadLettersAfterTemplate), ListDeadLettersAfter),
+            new(nameof(RequeueTemplate), Requeue),
+            new(nameof(RequeueAllTemplate), RequeueAll),
+            new(nameof(PurgeSentTemplate), PurgeSent),
+            new(nameof(SchemaResourceName), Schema),
+        ];
+    }
+
+    public string Insert { get; }
+
+    public string Claim { get; }
+
+    public string Complete { get; }
+
+    public string Release { get; }
+
+    public string Statistics { get; }
+
+    public string Get { get; }
+
+    public string ListDeadLetters { get; }
+
+    public string ListDeadLettersAfter { get; }
+
+    public string Requeue { get; }
+
+    public string RequeueAll { get; }
+
+    public string PurgeSent { get; }
+
+    /// <summary>The schema script (<c>Schema/outbox.sqlserver.sql</c>) for this table.</summary>
+    public string Schema { get; }
+
+    /// <summary>Every statement the store executes, keyed by the template (or resource) it comes from.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> All { get; }
+
+    /// <summary>Reads the embedded schema script with its placeholders.</summary>
+    /// <returns>The script text.</returns>
+    internal static string LoadSchemaScript()
+    {
+        using var stream = typeof(SqlServerOutboxSql).Assembly.GetManifestResourceStream(SchemaResourceName)
+            ?? throw new InvalidOperationException($"The embedded resource '{SchemaResourceName}' is missing from {typeof(SqlServerOutboxSql).Assembly.GetName().Name}.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    }
+
+    private static string Expand(string template, string schema, string table)
+        => template.Replace(SchemaToken, schema, StringComparison.Ordinal).Replace(TableToken, table, StringComparison.Ordinal);
+}

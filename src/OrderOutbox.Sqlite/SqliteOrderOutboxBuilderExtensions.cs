@@ -1,0 +1,69 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using OrderOutbox;
+using OrderOutbox.Sqlite;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Chooses SQLite as the outbox store: <c>services.AddOrderOutbox().UseSqlite("Data Source=app.db")</c>.</summary>
+public static class SqliteOrderOutboxBuilderExtensions
+{
+    /// <summary>
+    /// Stores the outbox in the SQLite database of <paramref name="connectionString"/>. Registers
+    /// <see cref="SqliteOutboxStore"/> as <see cref="IOutboxStore"/> and <see cref="IOutboxAdmin"/> (unless already
+    /// registered), validates <see cref="SqliteOutboxOptions"/> at start-up and, when
+    /// <see cref="OrderOutbox.Storage.OutboxStoreOptions.EnsureSchemaOnStartup"/> is set, creates the table before the dispatcher starts.
+    /// </summary>
+    /// <param name="builder">The builder returned by <c>AddOrderOutbox</c>.</param>
+    /// <param name="connectionString">A Microsoft.Data.Sqlite connection string, for example <c>Data Source=app.db</c>.</param>
+    /// <param name="configure">Configures the other options, or <see langword="null"/> for the defaults.</param>
+    /// <returns>The builder.</returns>
+    public static OrderOutboxBuilder UseSqlite(this OrderOutboxBuilder builder, string connectionString, Action<SqliteOutboxOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        var options = builder.Services.AddOptions<SqliteOutboxOptions>().Configure(o => o.ConnectionString = connectionString);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return AddCore(builder, options);
+    }
+
+    /// <summary>
+    /// Stores the outbox in SQLite with <see cref="SqliteOutboxOptions"/> bound from <paramref name="configuration"/>
+    /// (for example the <c>OrderOutbox:Sqlite</c> section, with at least <c>ConnectionString</c>).
+    /// </summary>
+    /// <param name="builder">The builder returned by <c>AddOrderOutbox</c>.</param>
+    /// <param name="configuration">The configuration section to bind.</param>
+    /// <returns>The builder.</returns>
+    public static OrderOutboxBuilder UseSqlite(this OrderOutboxBuilder builder, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configuration);
+        return AddCore(builder, builder.Services.AddOptions<SqliteOutboxOptions>().Bind(configuration));
+    }
+
+    private static OrderOutboxBuilder AddCore(OrderOutboxBuilder builder, OptionsBuilder<SqliteOutboxOptions> options)
+    {
+        options.ValidateOnStart();
+        var services = builder.Services;
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteOutboxOptions>, SqliteOutboxOptionsValidator>());
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton(static sp => new SqliteOutboxStore(
+            sp.GetRequiredService<IOptions<SqliteOutboxOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IOutboxStore>(static sp => sp.GetRequiredService<SqliteOutboxStore>());
+        services.TryAddSingleton<IOutboxAdmin>(static sp => sp.GetRequiredService<SqliteOutboxStore>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SqliteSchemaInitializer>(static sp => new SqliteSchemaInitializer(
+            sp.GetRequiredService<SqliteOutboxStore>(),
+            sp.GetRequiredService<IOptions<SqliteOutboxOptions>>(),
+            sp.GetService<ILogger<SqliteSchemaInitializer>>() ?? NullLogger<SqliteSchemaInitializer>.Instance)));
+        return builder;
+    }
+}

@@ -1,0 +1,393 @@
+using System.Data.Common;
+using System.Globalization;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using OrderOutbox.Storage;
+
+namespace OrderOutbox.Sqlite;
+
+/// <summary>
+/// The SQLite outbox store (Microsoft.Data.Sqlite): one table, leased claims with <c>UPDATE … RETURNING</c> in an
+/// immediate transaction, outcomes fenced by the claim token, and the admin operations.
+/// </summary>
+/// <remarks>
+/// <para>IDs are stored as canonical lower-case UUID text, so text order is UUIDv7 time order; times are stored
+/// as INTEGER UTC .NET ticks, so comparisons are exact and indexable (see <c>Schema/outbox.sqlite.sql</c>).</para>
+/// <para>SQLite allows one writer at a time. Every write of the store (claim, outcomes, release) is one short
+/// <c>BEGIN IMMEDIATE</c> transaction, and each connection waits up to
+/// <see cref="SqliteOutboxOptions.CommandTimeout"/> for the write lock instead of failing with <c>SQLITE_BUSY</c>.
+/// The schema script turns on write-ahead logging (WAL), so readers never wait for the writer.</para>
+/// <para>The store opens a pooled connection per operation; it is thread-safe and meant to be a singleton.</para>
+/// </remarks>
+public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
+{
+    private readonly string _connectionString;
+    private readonly int _commandTimeoutSeconds;
+    private readonly string _busyTimeoutPragma;
+    private readonly TimeProvider _timeProvider;
+    private readonly SqliteOutboxSql _sql;
+
+    /// <summary>Creates a store over the database and table that <paramref name="options"/> name.</summary>
+    /// <param name="options">The store options; <see cref="SqliteOutboxOptions.ConnectionString"/> is required.</param>
+    /// <param name="timeProvider">The clock for the admin operations ("due now"); <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    /// <exception cref="ArgumentException">An option is invalid (the message names it).</exception>
+    public SqliteOutboxStore(SqliteOutboxOptions options, TimeProvider? timeProvider = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var table = SqlIdentifier.Validate(options.TableName, "SqliteOutboxOptions.TableName");
+        var errors = SqliteOutboxOptionsValidator.Collect(options);
+        if (errors.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", errors), nameof(options));
+        }
+
+        _commandTimeoutSeconds = (int)Math.Ceiling(options.CommandTimeout.TotalSeconds);
+        _connectionString = new SqliteConnectionStringBuilder(options.ConnectionString)
+        {
+            DefaultTimeout = _commandTimeoutSeconds,
+        }.ToString();
+
+        // PRAGMA takes no parameters; the value is an integer computed from a validated TimeSpan, never user text.
+        _busyTimeoutPragma = "PRAGMA busy_timeout = " + ((long)options.CommandTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _sql = new SqliteOutboxSql(table);
+    }
+
+    /// <summary>The statements of this store, for tests.</summary>
+    internal SqliteOutboxSql Sql => _sql;
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">
+    /// <paramref name="transaction"/> is not a <see cref="SqliteTransaction"/>, or its connection is not open.
+    /// </exception>
+    public async Task EnqueueAsync(DbTransaction transaction, OutboxEntry entry, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(entry);
+        if (transaction is not SqliteTransaction sqliteTransaction)
+        {
+            throw new ArgumentException(
+                $"The SQLite outbox store needs a Microsoft.Data.Sqlite SqliteTransaction, but got {transaction.GetType().FullName}. " +
+                "Begin the transaction on a SqliteConnection to the database that holds the outbox table.",
+                nameof(transaction));
+        }
+
+        var connection = sqliteTransaction.Connection;
+        if (connection is null || connection.State != System.Data.ConnectionState.Open)
+        {
+            throw new ArgumentException(
+                "The transaction has no open connection (it was committed, rolled back or disposed).", nameof(transaction));
+        }
+
+        using var command = connection.CreateCommand();
+        command.Transaction = sqliteTransaction;
+        command.CommandText = _sql.Insert;
+        command.Parameters.Add("@id", SqliteType.Text).Value = IdText(entry.Id);
+        command.Parameters.Add("@message_type", SqliteType.Text).Value = entry.MessageType;
+        command.Parameters.Add("@aggregate_id", SqliteType.Text).Value = (object?)entry.AggregateId ?? DBNull.Value;
+        command.Parameters.Add("@payload", SqliteType.Text).Value = entry.Payload;
+        command.Parameters.Add("@headers", SqliteType.Text).Value = (object?)entry.Headers ?? DBNull.Value;
+        command.Parameters.Add("@created_at", SqliteType.Integer).Value = entry.CreatedAt.UtcTicks;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
+
+        using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = _sql.Claim;
+        command.Parameters.Add("@lease_owner", SqliteType.Text).Value = leaseOwner;
+        command.Parameters.Add("@lease_until", SqliteType.Integer).Value = leaseUntil.UtcTicks;
+        command.Parameters.Add("@now", SqliteType.Integer).Value = now.UtcTicks;
+        command.Parameters.Add("@batch_size", SqliteType.Integer).Value = batchSize;
+
+        var claimed = new List<OutboxMessage>(Math.Min(batchSize, 1024));
+        using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+        {
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                claimed.Add(ReadMessage(reader));
+            }
+        }
+
+        transaction.Commit();
+
+        // RETURNING gives no order; hand the records out oldest due first, as they were chosen.
+        claimed.Sort(static (a, b) =>
+        {
+            var byDue = a.NextAttemptAt.CompareTo(b.NextAttemptAt);
+            return byDue != 0 ? byDue : a.Id.CompareTo(b.Id);
+        });
+        return claimed;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// SQLite has no array parameters; the outcomes are written by one prepared statement, re-executed per record
+    /// inside one immediate transaction (one lock, one commit, one fsync).
+    /// </remarks>
+    public async Task<IReadOnlyCollection<Guid>> CompleteAsync(IReadOnlyList<OutboxOutcome> outcomes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(outcomes);
+        if (outcomes.Count == 0)
+        {
+            return Array.Empty<Guid>();
+        }
+
+        for (var i = 0; i < outcomes.Count; i++)
+        {
+            ValidateOutcome(outcomes[i], nameof(outcomes));
+        }
+
+        using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = _sql.Complete;
+        var id = command.Parameters.Add("@id", SqliteType.Text);
+        var owner = command.Parameters.Add("@lease_owner", SqliteType.Text);
+        var status = command.Parameters.Add("@status", SqliteType.Text);
+        var retryCount = command.Parameters.Add("@retry_count", SqliteType.Integer);
+        var attemptedAt = command.Parameters.Add("@attempted_at", SqliteType.Integer);
+        var sentAt = command.Parameters.Add("@sent_at", SqliteType.Integer);
+        var nextAttemptAt = command.Parameters.Add("@next_attempt_at", SqliteType.Integer);
+        var lastError = command.Parameters.Add("@last_error", SqliteType.Text);
+        command.Prepare();
+
+        List<Guid>? rejected = null;
+        for (var i = 0; i < outcomes.Count; i++)
+        {
+            var outcome = outcomes[i];
+            id.Value = IdText(outcome.Id);
+            owner.Value = outcome.LeaseOwner;
+            status.Value = OutboxStatusText.ToText(outcome.Status);
+            retryCount.Value = outcome.RetryCount;
+            attemptedAt.Value = outcome.AttemptedAt.UtcTicks;
+            sentAt.Value = outcome.Status == OutboxStatus.Sent ? outcome.CompletedAt.UtcTicks : DBNull.Value;
+            nextAttemptAt.Value = outcome.NextAttemptAt is { } next ? next.UtcTicks : DBNull.Value;
+            lastError.Value = (object?)outcome.LastError ?? DBNull.Value;
+            if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
+            {
+                (rejected ??= []).Add(outcome.Id);
+            }
+        }
+
+        transaction.Commit();
+        return rejected is null ? Array.Empty<Guid>() : rejected;
+    }
+
+    /// <inheritdoc />
+    public async Task ReleaseAsync(IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Count == 0)
+        {
+            return;
+        }
+
+        using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var transaction = connection.BeginTransaction(deferred: false);
+        using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = _sql.Release;
+        var id = command.Parameters.Add("@id", SqliteType.Text);
+        var owner = command.Parameters.Add("@lease_owner", SqliteType.Text);
+        command.Prepare();
+        for (var i = 0; i < messages.Count; i++)
+        {
+            var message = messages[i];
+            ArgumentNullException.ThrowIfNull(message, nameof(messages));
+            if (message.LeaseOwner is null)
+            {
+                continue; // not claimed: nothing to release, and NULL never equals locked_by anyway
+            }
+
+            id.Value = IdText(message.Id);
+            owner.Value = message.LeaseOwner;
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        transaction.Commit();
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Runs the embedded <c>Schema/outbox.sqlite.sql</c>: <c>PRAGMA journal_mode = WAL</c>, then
+    /// <c>CREATE TABLE / INDEX IF NOT EXISTS</c>. Each statement is idempotent and takes SQLite's write lock,
+    /// so concurrent runs serialise and the later ones change nothing.
+    /// </remarks>
+    public async Task EnsureSchemaAsync(CancellationToken cancellationToken = default)
+    {
+        using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = _sql.Schema;
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<OutboxStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default)
+    {
+        var now = _timeProvider.GetUtcNow();
+        using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var row = await connection.QuerySingleAsync<(long Pending, long Sent, long Failed, long DeadLetter, long Leased, long? OldestDue)>(
+            new CommandDefinition(_sql.Statistics, new { now = now.UtcTicks }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken))
+            .ConfigureAwait(false);
+        TimeSpan? oldestDueAge = row.OldestDue is { } oldest ? now - FromTicks(oldest) : null;
+        return new OutboxStatistics(row.Pending, row.Sent, row.Failed, row.DeadLetter, row.Leased, oldestDueAge);
+    }
+
+    /// <inheritdoc />
+    public async Task<OutboxMessage?> GetAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var command = new CommandDefinition(_sql.Get, new { id = IdText(id) }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken);
+        using var reader = await connection.ExecuteReaderAsync(command).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? ReadMessage(reader) : null;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
+        using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var command = after is { } afterId
+            ? new CommandDefinition(_sql.ListDeadLettersAfter, new { limit, after = IdText(afterId) }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken)
+            : new CommandDefinition(_sql.ListDeadLetters, new { limit }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken);
+        var page = new List<OutboxMessage>(Math.Min(limit, 128));
+        using var reader = await connection.ExecuteReaderAsync(command).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            page.Add(ReadMessage(reader));
+        }
+
+        return page;
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RequeueDeadLetterAsync(Guid id, CancellationToken cancellationToken = default)
+    {
+        using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var affected = await connection.ExecuteAsync(
+            new CommandDefinition(_sql.Requeue, new { id = IdText(id), now = _timeProvider.GetUtcNow().UtcTicks }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken))
+            .ConfigureAwait(false);
+        return affected > 0;
+    }
+
+    /// <inheritdoc />
+    public async Task<int> RequeueAllDeadLettersAsync(CancellationToken cancellationToken = default)
+    {
+        using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await connection.ExecuteAsync(
+            new CommandDefinition(_sql.RequeueAll, new { now = _timeProvider.GetUtcNow().UtcTicks }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken))
+            .ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Deletes in batches in <c>rowid</c> order (keyset: each batch starts after the last row the previous one
+    /// deleted), each batch its own short transaction, so writers are never locked out for long.
+    /// </remarks>
+    public async Task<long> PurgeSentAsync(DateTimeOffset sentBefore, int batchSize = 1000, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, 100_000);
+
+        using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        using var command = connection.CreateCommand();
+        command.CommandText = _sql.PurgeSent;
+        var afterRowId = command.Parameters.Add("@after_rowid", SqliteType.Integer);
+        command.Parameters.Add("@sent_before", SqliteType.Integer).Value = sentBefore.UtcTicks;
+        command.Parameters.Add("@batch_size", SqliteType.Integer).Value = batchSize;
+        command.Prepare();
+
+        long total = 0;
+        var after = long.MinValue;
+        while (true)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            afterRowId.Value = after;
+            var deleted = 0;
+            using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    deleted++;
+                    after = Math.Max(after, reader.GetInt64(0));
+                }
+            }
+
+            total += deleted;
+            if (deleted < batchSize)
+            {
+                return total;
+            }
+        }
+    }
+
+    private static void ValidateOutcome(in OutboxOutcome outcome, string paramName)
+    {
+        if (outcome.Status is not (OutboxStatus.Sent or OutboxStatus.Failed or OutboxStatus.DeadLetter))
+        {
+            throw new ArgumentException($"Outcome of {outcome.Id} has status {outcome.Status}; an outcome is SENT, FAILED or DEAD_LETTER.", paramName);
+        }
+
+        if (string.IsNullOrEmpty(outcome.LeaseOwner))
+        {
+            throw new ArgumentException($"Outcome of {outcome.Id} has no lease owner; outcomes are fenced by the claim token.", paramName);
+        }
+    }
+
+    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new SqliteConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+            using var pragma = connection.CreateCommand();
+            pragma.CommandText = _busyTimeoutPragma;
+            await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static string IdText(Guid id) => id.ToString("D", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset FromTicks(long utcTicks) => new(utcTicks, TimeSpan.Zero);
+
+    private static DateTimeOffset? FromNullableTicks(DbDataReader reader, int ordinal)
+        => reader.IsDBNull(ordinal) ? null : FromTicks(reader.GetInt64(ordinal));
+
+    private static string? NullableText(DbDataReader reader, int ordinal)
+        => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    /// <summary>Reads a row selected with <see cref="SqliteOutboxSql.Columns"/>.</summary>
+    private static OutboxMessage ReadMessage(DbDataReader reader) => new()
+    {
+        Id = Guid.Parse(reader.GetString(0)),
+        MessageType = reader.GetString(1),
+        AggregateId = NullableText(reader, 2),
+        Payload = reader.GetString(3),
+        Headers = NullableText(reader, 4),
+        Status = OutboxStatusText.Parse(reader.GetString(5)),
+        RetryCount = reader.GetInt32(6),
+        CreatedAt = FromTicks(reader.GetInt64(7)),
+        NextAttemptAt = FromTicks(reader.GetInt64(8)),
+        LastAttemptAt = FromNullableTicks(reader, 9),
+        SentAt = FromNullableTicks(reader, 10),
+        LastError = NullableText(reader, 11),
+        LeaseOwner = NullableText(reader, 12),
+        LeaseExpiresAt = FromNullableTicks(reader, 13),
+    };
+}

@@ -1,0 +1,95 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+
+namespace OrderOutbox.DependencyInjection;
+
+/// <summary>
+/// Validates <see cref="OutboxOptions"/> at host start: every annotated range (also of the nested
+/// <see cref="OutboxOptions.Backoff"/>), the cross-field rules, and that a store and a dispatcher are registered.
+/// </summary>
+internal sealed class OutboxOptionsValidator : IValidateOptions<OutboxOptions>
+{
+    private readonly IServiceProviderIsService? _isService;
+
+    public OutboxOptionsValidator(IServiceProviderIsService? isService = null) => _isService = isService;
+
+    /// <summary>The lease must outlast this many dispatch timeouts per <c>ceil(BatchSize / MaxConcurrency)</c>.</summary>
+    internal static TimeSpan MinimumLease(OutboxOptions options)
+    {
+        long rounds = ((long)options.BatchSize + options.MaxConcurrency - 1) / options.MaxConcurrency;
+
+        // Up to two batches wait behind the calls in flight (the claim pipeline), then the record's own call.
+        return TimeSpan.FromTicks(options.DispatchTimeout.Ticks * ((2 * rounds) + 1));
+    }
+
+    /// <inheritdoc />
+    public ValidateOptionsResult Validate(string? name, OutboxOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var failures = new List<string>();
+        bool rangesValid = AnnotatedOptions.Validate(options, nameof(OutboxOptions), failures);
+
+        if (options.InstanceId is not null && string.IsNullOrWhiteSpace(options.InstanceId))
+        {
+            failures.Add($"{nameof(OutboxOptions)}.{nameof(OutboxOptions.InstanceId)} = {AnnotatedOptions.Format(options.InstanceId)}: must be null (machine name, process ID and a random suffix) or 1 to 100 non-blank characters.");
+        }
+
+        if (options.JsonSerializerOptions is null)
+        {
+            failures.Add($"{nameof(OutboxOptions)}.{nameof(OutboxOptions.JsonSerializerOptions)} = null: a serializer options instance is required (default JsonSerializerDefaults.Web).");
+        }
+
+        if (options.Backoff is null)
+        {
+            failures.Add($"{nameof(OutboxOptions)}.{nameof(OutboxOptions.Backoff)} = null: backoff options are required.");
+        }
+        else
+        {
+            BackoffOptions backoff = options.Backoff;
+            const string prefix = nameof(OutboxOptions) + "." + nameof(OutboxOptions.Backoff);
+            if (AnnotatedOptions.Validate(backoff, prefix, failures))
+            {
+                if (!double.IsFinite(backoff.Multiplier))
+                {
+                    failures.Add($"{prefix}.{nameof(BackoffOptions.Multiplier)} = {AnnotatedOptions.Format(backoff.Multiplier)}: must be a number from 1 to 10.");
+                }
+
+                if (backoff.InitialDelay > backoff.MaxDelay)
+                {
+                    failures.Add($"{prefix}.{nameof(BackoffOptions.InitialDelay)} = {AnnotatedOptions.Format(backoff.InitialDelay)}: must not exceed {prefix}.{nameof(BackoffOptions.MaxDelay)} = {AnnotatedOptions.Format(backoff.MaxDelay)}.");
+                }
+            }
+        }
+
+        if (rangesValid)
+        {
+            TimeSpan minimumLease = MinimumLease(options);
+            if (options.LeaseDuration <= minimumLease)
+            {
+                failures.Add(
+                    $"{nameof(OutboxOptions)}.{nameof(OutboxOptions.LeaseDuration)} = {AnnotatedOptions.Format(options.LeaseDuration)}: must exceed " +
+                    $"{AnnotatedOptions.Format(minimumLease)} = DispatchTimeout ({AnnotatedOptions.Format(options.DispatchTimeout)}) × (2 × ceil(BatchSize {options.BatchSize} / MaxConcurrency {options.MaxConcurrency}) + 1), " +
+                    "so a claimed record is attempted before its lease expires (allowed up to 1.00:00:00). Raise LeaseDuration or MaxConcurrency, or lower BatchSize or DispatchTimeout.");
+            }
+        }
+
+        if (_isService is not null)
+        {
+            if (!_isService.IsService(typeof(IOutboxStore)))
+            {
+                failures.Add(
+                    "No outbox store is registered (IOutboxStore): call UsePostgreSql(…), UseSqlServer(…) or UseSqlite(…) on the builder returned by AddOrderOutbox " +
+                    "(packages OrderOutbox.PostgreSql, OrderOutbox.SqlServer, OrderOutbox.Sqlite), or register your own IOutboxStore.");
+            }
+
+            if (options.RunDispatcher && !_isService.IsService(typeof(IDispatcher)))
+            {
+                failures.Add(
+                    "No dispatcher is registered (IDispatcher) while OutboxOptions.RunDispatcher = True: call UseHttpDispatcher(…) on the builder returned by AddOrderOutbox, " +
+                    "register your own IDispatcher, or set OutboxOptions.RunDispatcher = false in a host that only enqueues.");
+            }
+        }
+
+        return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+}
