@@ -27,7 +27,7 @@ internal static class OutboxHost
 
                 configure(o);
             })
-            .UsePostgreSql(connectionString, p =>
+            .UsePostgreSqlStoreDirectly(connectionString, p =>
             {
                 p.Schema = schema;
                 p.TableName = table;

@@ -18,55 +18,66 @@ internal static class WritersScenario
 
     public static async Task RunAsync(BenchContext ctx)
     {
-        using var host = OutboxHost.PostgreSql(ctx.Settings.Postgres, ctx.Schema, Table, ctx.Receiver.Endpoint, o => o.RunDispatcher = false, notifications: true);
-        await host.StartAsync();
+        // Two outbox hosts: the PostgreSQL default (pg_notify in the caller's transaction) and notifications off.
+        using var notifying = OutboxHost.PostgreSql(ctx.Settings.Postgres, ctx.Schema, Table, ctx.Receiver.Endpoint, o => o.RunDispatcher = false, notifications: true);
+        using var quiet = OutboxHost.PostgreSql(ctx.Settings.Postgres, ctx.Schema, Table, ctx.Receiver.Endpoint, o => o.RunDispatcher = false, notifications: false);
+        await notifying.StartAsync();
+        await quiet.StartAsync();
         try
         {
-            var writer = host.Services.GetRequiredService<IOutboxWriter>();
+            var variants = new (string Label, IOutboxWriter? Writer)[]
+            {
+                ("without outbox", null),
+                ("with outbox (notifications on, the default)", notifying.Services.GetRequiredService<IOutboxWriter>()),
+                ("with outbox, notifications off", quiet.Services.GetRequiredService<IOutboxWriter>()),
+            };
             await using var app = NpgsqlDataSource.Create(ctx.Settings.Postgres);
             var update = OrderTransactions.PgUpdateSql(ctx.Schema);
             var writers = ctx.Settings.Writers;
             var duration = ctx.Settings.WritersDuration;
             var load = Machine.Load1().ToString("N2", CultureInfo.InvariantCulture);
             var runs = ctx.Settings.Runs;
-            var without = new double[runs];
-            var with = new double[runs];
+            var rates = variants.Select(_ => new double[runs]).ToArray();
             for (var run = -1; run < runs; run++)
             {
-                await Pg.ExecAsync(ctx.Db, $"truncate {ctx.Schema}.{Table}; vacuum analyze {ctx.Schema}.orders");
                 var d = run < 0 ? TimeSpan.FromSeconds(1) : duration;
-                // Alternate which variant goes first.
-                double a, b;
-                if (run % 2 == 0)
+                // Rotate which variant goes first, so a load swing does not always hit the same one.
+                for (var k = 0; k < variants.Length; k++)
                 {
-                    a = await RateAsync(app, update, null, writers, d);
-                    b = await RateAsync(app, update, writer, writers, d);
-                }
-                else
-                {
-                    b = await RateAsync(app, update, writer, writers, d);
-                    a = await RateAsync(app, update, null, writers, d);
+                    var v = (k + Math.Max(run, 0)) % variants.Length;
+                    await Pg.ExecAsync(ctx.Db, $"truncate {ctx.Schema}.{Table}; vacuum analyze {ctx.Schema}.orders");
+                    var rate = await RateAsync(app, update, variants[v].Writer, writers, d);
+                    if (run >= 0)
+                    {
+                        rates[v][run] = rate;
+                    }
                 }
 
                 if (run >= 0)
                 {
-                    without[run] = a;
-                    with[run] = b;
-                    Console.WriteLine($"    writers run {run + 1}: {a:N0} → {b:N0} orders/s (load {Machine.LoadAverage()})");
+                    Console.WriteLine($"    writers run {run + 1}: {string.Join(" | ", variants.Select((v, i) => $"{v.Label} {rates[i][run]:N0}"))} orders/s (load {Machine.LoadAverage()})");
                 }
             }
 
             var p = new Dictionary<string, object?> { ["writers"] = writers, ["seconds"] = duration.TotalSeconds };
-            var note = $"{writers} concurrent writers, each looping pooled open → BEGIN → UPDATE order → [EnqueueAsync] → COMMIT for {duration.TotalSeconds:N0} s per variant per run; dispatcher off; PostgreSQL synchronous_commit on (each commit waits for the WAL flush).";
-            ctx.Results.Add(new Measurement { Section = Section, Name = $"PostgreSQL: {writers} writers without outbox", Unit = "orders/s", Runs = without, Parameters = p, Note = note }, load);
-            ctx.Results.Add(new Measurement { Section = Section, Name = $"PostgreSQL: {writers} writers with outbox", Unit = "orders/s", Runs = with, Parameters = p, Note = note }, load);
-            ctx.Results.Add(new Measurement { Section = Section, Name = $"PostgreSQL: {writers} writers, with/without outbox", Unit = "ratio", Runs = [.. with.Zip(without, (x, y) => x / y)], Parameters = p, Note = note }, load);
+            var note = $"writers: {writers} concurrent writers, each looping pooled open → BEGIN → UPDATE order → [EnqueueAsync] → COMMIT for {duration.TotalSeconds:N0} s per variant per run; dispatcher off; synchronous_commit on. With notifications on, the store adds SELECT pg_notify(…) to the insert's round trip; PostgreSQL then serialises the commits of all notifying transactions on one cluster-wide lock (async.c PreCommit_Notify), held through the WAL flush.";
+            for (var i = 0; i < variants.Length; i++)
+            {
+                ctx.Results.Add(new Measurement { Section = Section, Name = $"PostgreSQL: {writers} writers {variants[i].Label}", Unit = "orders/s", Runs = rates[i], Parameters = p, Note = note }, load);
+            }
+
+            ctx.Results.Add(new Measurement { Section = Section, Name = RatioName(writers, notifications: true), Unit = "ratio", Runs = [.. rates[1].Zip(rates[0], (x, y) => x / y)], Parameters = p, Note = note }, load);
+            ctx.Results.Add(new Measurement { Section = Section, Name = RatioName(writers, notifications: false), Unit = "ratio", Runs = [.. rates[2].Zip(rates[0], (x, y) => x / y)], Parameters = p, Note = note }, load);
         }
         finally
         {
-            await host.StopAsync();
+            await notifying.StopAsync();
+            await quiet.StopAsync();
         }
     }
+
+    public static string RatioName(int writers, bool notifications) =>
+        $"PostgreSQL: {writers} writers, with/without outbox, notifications {(notifications ? "on (default)" : "off")}";
 
     private static async Task<double> RateAsync(NpgsqlDataSource app, string update, IOutboxWriter? writer, int writers, TimeSpan duration)
     {
