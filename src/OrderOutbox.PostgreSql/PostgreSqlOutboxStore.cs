@@ -77,6 +77,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         string qSchema = Quote(schema);
         string qTable = qSchema + "." + Quote(table);
         string dueIndex = IndexName(table, "due_idx");
+        DueIndexName = dueIndex;
         string deadIndex = IndexName(table, "dead_letter_idx");
         string sentIndex = IndexName(table, "sent_idx");
         _schemaObjects = [qTable, qSchema + "." + Quote(dueIndex), qSchema + "." + Quote(deadIndex), qSchema + "." + Quote(sentIndex)];
@@ -137,6 +138,12 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
             .Replace("{{dead_index}}", Quote(deadIndex), StringComparison.Ordinal)
             .Replace("{{sent_index}}", Quote(sentIndex), StringComparison.Ordinal);
     }
+
+    /// <summary>The claim statement (for plan tests).</summary>
+    internal string ClaimSql => _claimSql;
+
+    /// <summary>The name of the partial index of due records (for plan tests).</summary>
+    internal string DueIndexName { get; }
 
     /// <summary>The schema script as shipped (with its <c>{{schema}}</c>, <c>{{table}}</c> and index placeholders).</summary>
     /// <returns>The script text.</returns>

@@ -125,6 +125,7 @@ internal sealed class SqliteOutboxSql
     /// <param name="table">A table name that matches <see cref="Storage.SqlIdentifier.Pattern"/>.</param>
     public SqliteOutboxSql(string table)
     {
+        Table = table;
         Insert = Expand(InsertTemplate, table);
         Claim = Expand(ClaimTemplate, table);
         Complete = Expand(CompleteTemplate, table);
@@ -139,6 +140,9 @@ internal sealed class SqliteOutboxSql
         JournalMode = JournalModeTemplate;
         Schema = Expand(LoadSchemaScript(), table);
     }
+
+    /// <summary>The (validated, unquoted) table name.</summary>
+    public string Table { get; }
 
     public string Insert { get; }
 

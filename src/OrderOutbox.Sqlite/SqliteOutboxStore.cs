@@ -344,7 +344,8 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
         }
     }
 
-    private async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
+    /// <summary>Opens a pooled connection with the busy timeout set (internal for tests).</summary>
+    internal async Task<SqliteConnection> OpenAsync(CancellationToken cancellationToken)
     {
         var connection = new SqliteConnection(_connectionString);
         try

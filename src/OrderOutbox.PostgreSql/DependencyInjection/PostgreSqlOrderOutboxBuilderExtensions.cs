@@ -1,0 +1,102 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using OrderOutbox;
+using OrderOutbox.Hosting;
+using OrderOutbox.PostgreSql;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>Stores the outbox in PostgreSQL: <c>services.AddOrderOutbox().UsePostgreSql(connectionString)</c>.</summary>
+public static class PostgreSqlOrderOutboxBuilderExtensions
+{
+    /// <summary>
+    /// Uses the PostgreSQL store with a data source built from <paramref name="connectionString"/> (owned and disposed
+    /// by the container). Registers <see cref="IOutboxStore"/> and <see cref="IOutboxAdmin"/>, validates the options at
+    /// start, creates the schema at start when <c>EnsureSchemaOnStartup</c> is set, and listens for commit
+    /// notifications when <see cref="PostgreSqlOutboxOptions.UseNotifications"/> is set.
+    /// </summary>
+    /// <param name="builder">The outbox builder.</param>
+    /// <param name="connectionString">The Npgsql connection string.</param>
+    /// <param name="configure">Configures <see cref="PostgreSqlOutboxOptions"/>, or <see langword="null"/> for the defaults.</param>
+    /// <returns>The builder.</returns>
+    public static OrderOutboxBuilder UsePostgreSql(this OrderOutboxBuilder builder, string connectionString, Action<PostgreSqlOutboxOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        OptionsBuilder<PostgreSqlOutboxOptions> options = builder.Services.AddOptions<PostgreSqlOutboxOptions>()
+            .Configure(o => o.ConnectionString = connectionString);
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return AddCore(builder, options, dataSource: null);
+    }
+
+    /// <summary>
+    /// Uses the PostgreSQL store over the application's <paramref name="dataSource"/> (not disposed by the outbox);
+    /// <see cref="PostgreSqlOutboxOptions.ConnectionString"/> is ignored.
+    /// </summary>
+    /// <param name="builder">The outbox builder.</param>
+    /// <param name="dataSource">The data source the store opens its connections from.</param>
+    /// <param name="configure">Configures <see cref="PostgreSqlOutboxOptions"/>, or <see langword="null"/> for the defaults.</param>
+    /// <returns>The builder.</returns>
+    public static OrderOutboxBuilder UsePostgreSql(this OrderOutboxBuilder builder, NpgsqlDataSource dataSource, Action<PostgreSqlOutboxOptions>? configure = null)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(dataSource);
+        OptionsBuilder<PostgreSqlOutboxOptions> options = builder.Services.AddOptions<PostgreSqlOutboxOptions>();
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return AddCore(builder, options, dataSource);
+    }
+
+    /// <summary>
+    /// Uses the PostgreSQL store with <see cref="PostgreSqlOutboxOptions"/> bound from <paramref name="configuration"/>
+    /// (for example the <c>OrderOutbox:PostgreSql</c> section), including <c>ConnectionString</c>.
+    /// </summary>
+    /// <param name="builder">The outbox builder.</param>
+    /// <param name="configuration">The configuration section.</param>
+    /// <returns>The builder.</returns>
+    public static OrderOutboxBuilder UsePostgreSql(this OrderOutboxBuilder builder, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configuration);
+        return AddCore(builder, builder.Services.AddOptions<PostgreSqlOutboxOptions>().Bind(configuration), dataSource: null);
+    }
+
+    private static OrderOutboxBuilder AddCore(OrderOutboxBuilder builder, OptionsBuilder<PostgreSqlOutboxOptions> options, NpgsqlDataSource? dataSource)
+    {
+        IServiceCollection services = builder.Services;
+        services.AddSingleton<IValidateOptions<PostgreSqlOutboxOptions>>(new PostgreSqlOutboxOptionsValidator(requireConnectionString: dataSource is null));
+        options.ValidateOnStart();
+
+        services.TryAddSingleton(TimeProvider.System);
+        services.TryAddSingleton<OutboxWakeUp>();
+        if (dataSource is not null)
+        {
+            services.TryAddSingleton(new PostgreSqlOutboxDataSource(dataSource, owned: false));
+        }
+        else
+        {
+            services.TryAddSingleton(sp => new PostgreSqlOutboxDataSource(
+                NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<PostgreSqlOutboxOptions>>().Value.ConnectionString!), owned: true));
+        }
+
+        services.TryAddSingleton(sp => new PostgreSqlOutboxStore(
+            sp.GetRequiredService<PostgreSqlOutboxDataSource>().DataSource,
+            sp.GetRequiredService<IOptions<PostgreSqlOutboxOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>()));
+        services.TryAddSingleton<IOutboxStore>(sp => sp.GetRequiredService<PostgreSqlOutboxStore>());
+        services.TryAddSingleton<IOutboxAdmin>(sp => sp.GetRequiredService<PostgreSqlOutboxStore>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlSchemaInitializer>());
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlWakeUpListener>());
+        return builder;
+    }
+}

@@ -1,0 +1,270 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+using FluentAssertions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using OrderOutbox.Dispatching;
+using OrderOutbox.Processing;
+using OrderOutbox.Tests.Support;
+using Xunit;
+
+namespace OrderOutbox.Tests.Dispatching;
+
+/// <summary>The HTTP dispatcher against a real loopback Kestrel server.</summary>
+public sealed class HttpDispatcherTests : IAsyncLifetime
+{
+    private static readonly DateTimeOffset Now = new(2026, 3, 1, 9, 30, 15, 123, TimeSpan.Zero);
+    private readonly List<ServiceProvider> _providers = [];
+    private LoopbackServer _server = null!;
+
+    private CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    public async ValueTask InitializeAsync() => _server = await LoopbackServer.StartAsync();
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (ServiceProvider provider in _providers)
+        {
+            await provider.DisposeAsync();
+        }
+
+        await _server.DisposeAsync();
+    }
+
+    private IDispatcher Dispatcher(Uri endpoint, Action<HttpDispatcherOptions>? configure = null, TimeProvider? time = null)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton(time ?? new FakeTimeProvider(Now));
+        services.AddOrderOutbox().UseHttpDispatcher(h =>
+        {
+            h.Endpoint = endpoint;
+            configure?.Invoke(h);
+        });
+        ServiceProvider provider = services.BuildServiceProvider();
+        _providers.Add(provider);
+        return provider.GetRequiredService<IDispatcher>();
+    }
+
+    private static OutboxMessage Message(string payload = "{\"orderId\":\"o-1\"}", string? aggregateId = "o-1", string? headers = null) => new()
+    {
+        Id = MessageId.NewId(Now),
+        MessageType = "order.completed",
+        AggregateId = aggregateId,
+        Payload = payload,
+        Headers = headers,
+        CreatedAt = Now,
+        NextAttemptAt = Now,
+        LeaseOwner = "test/1",
+    };
+
+    private async Task<DispatchResult> SendAsync(string query, Action<HttpDispatcherOptions>? configure = null, TimeProvider? time = null)
+        => await Dispatcher(_server.Url("orders" + query), configure, time).DispatchAsync(Message(), Ct);
+
+    [Theory]
+    [InlineData(200)]
+    [InlineData(201)]
+    [InlineData(202)]
+    [InlineData(204)]
+    public async Task A_2xx_answer_is_a_success(int status)
+    {
+        DispatchResult result = await SendAsync($"?status={status}");
+
+        result.Should().Be(DispatchResult.Success);
+        _server.Requests.Should().ContainSingle();
+    }
+
+    [Theory]
+    [InlineData(400, "Bad Request")]
+    [InlineData(404, "Not Found")]
+    [InlineData(409, "Conflict")]
+    [InlineData(422, "Unprocessable Entity")]
+    public async Task Other_4xx_answers_are_permanent_with_status_reason_and_body(int status, string reason)
+    {
+        DispatchResult result = await SendAsync($"?status={status}&body=order%20rejected");
+
+        result.Kind.Should().Be(DispatchResultKind.PermanentFailure);
+        result.Error.Should().Be($"HTTP {status} {reason}: order rejected");
+        result.RetryAfter.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Client_errors_are_retried_when_configured()
+    {
+        DispatchResult result = await SendAsync("?status=404", h => h.RetryClientErrors = true);
+
+        result.Kind.Should().Be(DispatchResultKind.TransientFailure);
+        result.Error.Should().Be("HTTP 404 Not Found");
+    }
+
+    [Theory]
+    [InlineData(408, "Request Timeout")]
+    [InlineData(429, "Too Many Requests")]
+    [InlineData(500, "Internal Server Error")]
+    [InlineData(502, "Bad Gateway")]
+    [InlineData(503, "Service Unavailable")]
+    public async Task Timeouts_throttling_and_5xx_are_transient(int status, string reason)
+    {
+        DispatchResult result = await SendAsync($"?status={status}&body=down%20for%20maintenance");
+
+        result.Kind.Should().Be(DispatchResultKind.TransientFailure);
+        result.Error.Should().Be($"HTTP {status} {reason}: down for maintenance");
+        result.RetryAfter.Should().BeNull();
+    }
+
+    [Theory]
+    [InlineData(429)]
+    [InlineData(503)]
+    public async Task Retry_after_in_seconds_is_passed_on(int status)
+    {
+        DispatchResult result = await SendAsync($"?status={status}&retry-after=120");
+
+        result.Kind.Should().Be(DispatchResultKind.TransientFailure);
+        result.RetryAfter.Should().Be(TimeSpan.FromSeconds(120));
+    }
+
+    [Fact]
+    public async Task Retry_after_as_an_http_date_is_measured_from_the_time_provider()
+    {
+        string date = Uri.EscapeDataString(Now.AddMinutes(10).ToString("R"));
+
+        DispatchResult result = await SendAsync($"?status=429&retry-after={date}");
+
+        result.RetryAfter.Should().Be(TimeSpan.FromMinutes(10) - TimeSpan.FromMilliseconds(123), "HTTP dates have whole seconds");
+    }
+
+    [Fact]
+    public async Task A_retry_after_date_in_the_past_asks_for_nothing()
+    {
+        string date = Uri.EscapeDataString(Now.AddMinutes(-10).ToString("R"));
+
+        DispatchResult result = await SendAsync($"?status=503&retry-after={date}");
+
+        result.Kind.Should().Be(DispatchResultKind.TransientFailure);
+        result.RetryAfter.Should().BeNull();
+    }
+
+    [Fact]
+    public async Task Retry_after_is_capped_at_max_retry_after()
+    {
+        DispatchResult result = await SendAsync("?status=429&retry-after=999999", h => h.MaxRetryAfter = TimeSpan.FromMinutes(30));
+
+        result.RetryAfter.Should().Be(TimeSpan.FromMinutes(30));
+    }
+
+    [Fact]
+    public async Task The_error_body_is_truncated_to_max_error_body_length()
+    {
+        DispatchResult result = await SendAsync("?status=500&body=0123456789abcdef", h => h.MaxErrorBodyLength = 10);
+
+        result.Error.Should().Be("HTTP 500 Internal Server Error: 0123456789");
+    }
+
+    [Fact]
+    public async Task A_redirect_is_not_followed_so_the_body_is_never_lost_to_a_get()
+    {
+        DispatchResult result = await SendAsync("?status=302&location=%2Felsewhere");
+
+        result.Kind.Should().Be(DispatchResultKind.PermanentFailure);
+        result.Error.Should().StartWith("HTTP 302 Found");
+        _server.Requests.Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task A_closed_port_is_a_transient_connection_failure()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+
+        DispatchResult result = await Dispatcher(new Uri($"http://127.0.0.1:{port}/orders")).DispatchAsync(Message(), Ct);
+
+        result.Kind.Should().Be(DispatchResultKind.TransientFailure);
+        result.Error.Should().StartWith("HttpRequestException: ");
+    }
+
+    [Fact]
+    public async Task A_server_that_never_answers_times_out_at_the_dispatch_timeout_through_the_engine()
+    {
+        var store = new InMemoryOutboxStore();
+        Guid id = store.AddMany(1, DateTimeOffset.UtcNow.AddSeconds(-1))[0];
+        IDispatcher dispatcher = Dispatcher(_server.Url("orders?hang=1"), time: TimeProvider.System);
+        OutboxProcessor processor = Processors.Create(store, dispatcher, TimeProvider.System, new OutboxOptions { DispatchTimeout = TimeSpan.FromMilliseconds(500) });
+
+        (await processor.ProcessOnceAsync(Ct)).Should().Be(1);
+
+        OutboxMessage record = store.Get(id);
+        record.Status.Should().Be(OutboxStatus.Failed);
+        record.RetryCount.Should().Be(1);
+        record.LastError.Should().Be("Timeout after 500ms");
+        _server.Requests.Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task The_body_arrives_byte_identical_to_the_stored_payload()
+    {
+        const string payload = "{ \"name\" :  \"Käse 🧀 naïve\",\n\t\"amount\": 1.50 ,\"escaped\":\"\\u00e9\\n\",  \"rtl\": \"שלום\" }  ";
+
+        DispatchResult result = await Dispatcher(_server.Url("orders")).DispatchAsync(Message(payload), Ct);
+
+        result.Should().Be(DispatchResult.Success);
+        ReceivedRequest request = _server.Requests.Single();
+        request.Method.Should().Be("POST");
+        request.Body.Should().Equal(Encoding.UTF8.GetBytes(payload));
+        request.Headers["Content-Type"].Should().Be("application/json; charset=utf-8");
+    }
+
+    [Fact]
+    public async Task The_idempotency_key_cloud_events_and_trace_headers_arrive()
+    {
+        const string traceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        OutboxMessage message = Message(aggregateId: "order 42/ü", headers: $"{{\"traceparent\":\"{traceParent}\",\"tracestate\":\"congo=t61rcWkgMzE\"}}");
+
+        await Dispatcher(_server.Url("orders"), h => h.Source = "urn:shop:orders").DispatchAsync(message, Ct);
+
+        Dictionary<string, string> headers = _server.Requests.Single().Headers;
+        headers["Idempotency-Key"].Should().Be(message.Id.ToString());
+        headers["ce-id"].Should().Be(message.Id.ToString());
+        headers["ce-specversion"].Should().Be("1.0");
+        headers["ce-source"].Should().Be("urn:shop:orders");
+        headers["ce-type"].Should().Be("order.completed");
+        headers["ce-time"].Should().Be("2026-03-01T09:30:15.1230000Z");
+        headers["ce-subject"].Should().Be("order%2042/%C3%BC");
+        headers["traceparent"].Should().Be(traceParent);
+        headers["tracestate"].Should().Be("congo=t61rcWkgMzE");
+    }
+
+    [Fact]
+    public async Task Without_an_aggregate_id_or_trace_there_is_no_subject_or_traceparent()
+    {
+        await Dispatcher(_server.Url("orders")).DispatchAsync(Message(aggregateId: null), Ct);
+
+        Dictionary<string, string> headers = _server.Requests.Single().Headers;
+        headers.Should().NotContainKey("ce-subject");
+        headers.Should().NotContainKey("traceparent");
+    }
+
+    [Fact]
+    public async Task When_the_dispatch_is_traced_the_receiver_sees_the_same_trace()
+    {
+        const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        string stored = $"{{\"traceparent\":\"00-{traceId}-00f067aa0ba902b7-01\"}}";
+        var store = new InMemoryOutboxStore();
+        store.Add(new OutboxEntry(MessageId.NewId(DateTimeOffset.UtcNow), "order.completed", null, "{}", stored, DateTimeOffset.UtcNow.AddSeconds(-1)));
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == "OrderOutbox",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        OutboxProcessor processor = Processors.Create(store, Dispatcher(_server.Url("orders"), time: TimeProvider.System), TimeProvider.System);
+
+        await processor.ProcessOnceAsync(Ct);
+
+        string received = _server.Requests.Single().Headers["traceparent"];
+        received.Should().StartWith($"00-{traceId}-").And.NotContain("00f067aa0ba902b7", "the receiver's parent is the dispatch span");
+    }
+}
