@@ -27,7 +27,7 @@ internal static class OutboxHost
 
                 configure(o);
             })
-            .UsePostgreSqlStoreDirectly(connectionString, p =>
+            .UsePostgreSql(connectionString, p =>
             {
                 p.Schema = schema;
                 p.TableName = table;
