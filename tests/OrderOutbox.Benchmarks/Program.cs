@@ -67,6 +67,7 @@ var scenarios = new List<(string Name, Func<BenchContext, Task> Run)>
     ("enqueue", EnqueueScenario.RunAsync),
     ("writers", WritersScenario.RunAsync),
     ("drain", DrainScenario.RunAsync),
+    ("diagnostics", DiagnosticsScenario.RunAsync),
     ("history", HistoryScenario.RunAsync),
     ("latency", LatencyScenario.RunAsync),
     ("idle", IdleScenario.RunAsync),

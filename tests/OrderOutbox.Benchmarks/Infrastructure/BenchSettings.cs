@@ -5,7 +5,7 @@ namespace OrderOutbox.Benchmarks.Infrastructure;
 /// <summary>Command-line settings and the sizes of a full or a quick run.</summary>
 internal sealed class BenchSettings
 {
-    public const string DefaultPostgres = "Host=127.0.0.1;Port=5432;Username=outbox;Password=outbox;Database=outbox_bench;SSL Mode=Disable;Maximum Pool Size=200";
+    public const string DefaultPostgres = "Host=127.0.0.1;Port=5432;Username=outbox;Password=outbox;Database=outbox_bench;SSL Mode=Disable;Maximum Pool Size=40";
 
     public bool Quick { get; private set; }
 
@@ -33,6 +33,12 @@ internal sealed class BenchSettings
 
     /// <summary>Backlog drained per run at concurrency 1 (a 100k drain one call at a time takes minutes).</summary>
     public int BacklogSerial { get; private set; }
+
+    /// <summary>
+    /// The longest a throughput run lasts: a drain (or raw baseline) stops claiming at this time and its rate is the
+    /// messages completed over the time taken, so a slow configuration cannot stretch the whole run.
+    /// </summary>
+    public TimeSpan RunTimeLimit { get; private set; }
 
     public int[] BatchSizes { get; private set; } = [];
 
@@ -99,6 +105,9 @@ internal sealed class BenchSettings
                 case "--backlog":
                     s.Backlog = Int(Next());
                     break;
+                case "--run-seconds":
+                    s.RunTimeLimit = TimeSpan.FromSeconds(Int(Next()));
+                    break;
                 case "--backlog-serial":
                     s.BacklogSerial = Int(Next());
                     break;
@@ -136,8 +145,9 @@ internal sealed class BenchSettings
         if (Quick)
         {
             Runs = 2;
-            Backlog = 20_000;
-            BacklogSerial = 4_000;
+            RunTimeLimit = TimeSpan.FromSeconds(3);
+            Backlog = 10_000;
+            BacklogSerial = 2_000;
             BatchSizes = [10, 100];
             Concurrencies = [1, 16];
             EnqueueTransactions = 400;
@@ -145,14 +155,15 @@ internal sealed class BenchSettings
             LatencyDuration = TimeSpan.FromSeconds(4);
             LatencyWarmup = TimeSpan.FromSeconds(2);
             IdleWindow = TimeSpan.FromSeconds(20);
-            MemoryBacklogs = [5_000, 20_000];
-            HistoryRows = 200_000;
+            MemoryBacklogs = [5_000, 10_000];
+            HistoryRows = 100_000;
         }
         else
         {
             Runs = 3;
+            RunTimeLimit = TimeSpan.FromSeconds(8);
             Backlog = 100_000;
-            BacklogSerial = 20_000;
+            BacklogSerial = 100_000;
             BatchSizes = [10, 100, 500];
             Concurrencies = [1, 16, 64];
             EnqueueTransactions = 2_000;
@@ -164,6 +175,9 @@ internal sealed class BenchSettings
             HistoryRows = 1_000_000;
         }
     }
+
+    /// <summary>The size of a warm-up drain.</summary>
+    public int Warmup(int n) => Math.Min(n, Quick ? 2_000 : 5_000);
 
     public int BacklogFor(int concurrency) => concurrency == 1 ? Math.Min(BacklogSerial, Backlog) : Backlog;
 

@@ -12,8 +12,9 @@ namespace OrderOutbox.Benchmarks.Scenarios;
 /// </summary>
 internal static class RawDb
 {
-    public static async Task<double> RunAsync(NpgsqlDataSource ds, string schema, string table, int expected, int batchSize, int workers)
+    public static async Task<double> RunAsync(NpgsqlDataSource ds, string schema, string table, int expected, int batchSize, int workers, TimeSpan limit)
     {
+        var deadline = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
         var claimSql = $"""
             with due as (
               select id from {schema}.{table}
@@ -41,7 +42,7 @@ internal static class RawDb
                 var seq = 0;
                 var ids = new List<Guid>(batchSize);
                 long payloadChars = 0;
-                while (true)
+                while (Stopwatch.GetTimestamp() < deadline)
                 {
                     var owner = $"raw-{worker}-{seq++}";
                     var now = DateTime.UtcNow;
@@ -81,7 +82,7 @@ internal static class RawDb
 
         await Task.WhenAll(tasks);
         var elapsed = sw.Elapsed.TotalSeconds;
-        if (done != expected)
+        if (done > expected || (done < expected && Stopwatch.GetTimestamp() < deadline))
         {
             throw new InvalidOperationException($"raw claim-and-update completed {done} rows, expected {expected}");
         }

@@ -82,31 +82,50 @@ internal static class Backlog
     /// Drains the backlog of <paramref name="table"/> with <see cref="IOutboxProcessor.ProcessOnceAsync"/> until a cycle
     /// finds nothing; checks that every record reached the receiver and is SENT; returns messages per second.
     /// </summary>
-    public static async Task<double> DrainAsync(BenchContext ctx, IHost host, string table, int expected)
+    public static Task<double> DrainAsync(BenchContext ctx, IHost host, string table, int expected)
+        => DrainAsync(ctx, [host], table, expected);
+
+    /// <summary>
+    /// Drains with every host's processor at once until the backlog is empty or <see cref="BenchSettings.RunTimeLimit"/>
+    /// passes (then claiming stops, calls in flight finish and unstarted records are released). Checks that every attempted
+    /// record is SENT and was received; returns attempted messages per second (including the stop's tail).
+    /// </summary>
+    public static async Task<double> DrainAsync(BenchContext ctx, IReadOnlyList<IHost> hosts, string table, int expected)
     {
-        var processor = host.Services.GetRequiredService<IOutboxProcessor>();
         await ctx.Receiver.ResetAsync();
+        var sentBefore = (long)(await Pg.ScalarAsync(ctx.Db, $"select count(*) from {ctx.Schema}.{table} where status = 'SENT'"))!;
+        using var stop = new CancellationTokenSource(ctx.Settings.RunTimeLimit);
         var sw = Stopwatch.StartNew();
-        long attempted = 0;
-        int k;
-        while ((k = await processor.ProcessOnceAsync()) > 0)
+        var attempts = await Task.WhenAll(hosts.Select(async h =>
         {
-            attempted += k;
-        }
+            var processor = h.Services.GetRequiredService<IOutboxProcessor>();
+            long attempted = 0;
+            int k;
+            while (!stop.IsCancellationRequested && (k = await processor.ProcessOnceAsync(stop.Token)) > 0)
+            {
+                attempted += k;
+            }
 
+            return attempted;
+        }));
         var elapsed = sw.Elapsed.TotalSeconds;
+        var attempted = attempts.Sum();
         var received = await ctx.Receiver.CountAsync();
-        var left = (long)(await Pg.ScalarAsync(ctx.Db, $"select count(*) from {ctx.Schema}.{table} where status <> 'SENT' or sent_at is null"))!;
-        if (received < expected || left > 0)
+        var sent = (long)(await Pg.ScalarAsync(ctx.Db, $"select count(*) from {ctx.Schema}.{table} where status = 'SENT'"))! - sentBefore;
+        if (sent != attempted || received < attempted || attempted > expected || (attempted < expected && !stop.IsCancellationRequested))
         {
-            throw new InvalidOperationException($"drain of {table}: expected {expected}, attempted {attempted}, received {received}, not SENT {left}");
+            throw new InvalidOperationException($"drain of {table}: backlog {expected}, attempted {attempted}, newly SENT {sent}, received {received}");
         }
 
-        if (received > expected)
+        if (received > attempted)
         {
-            Console.WriteLine($"    note: the receiver got {received - expected} more POSTs than records (duplicates)");
+            Console.WriteLine($"    note: the receiver got {received - attempted} more POSTs than records attempted (duplicates)");
         }
 
-        return expected / elapsed;
+        LastDrained = attempted;
+        return attempted / elapsed;
     }
+
+    /// <summary>The messages the last <see cref="DrainAsync(BenchContext, IReadOnlyList{IHost}, string, int)"/> delivered.</summary>
+    public static long LastDrained { get; private set; }
 }

@@ -44,7 +44,7 @@ internal static class HistoryScenario
             long seqScans = 0, idxScans = 0;
             var runs = await ctx.MeasureAsync($"outbox b={Batch} c={Concurrency} with history", async run =>
             {
-                var count = run < 0 ? Math.Min(n, 10_000) : n;
+                var count = run < 0 ? ctx.Settings.Warmup(n) : n;
                 await Pg.ExecAsync(ctx.Db, $"delete from {ctx.Schema}.{Table} where aggregate_id is distinct from 'history'; insert into {ctx.Schema}.{Table} select * from {ctx.Schema}.{Backlog.TemplateTable} order by created_at, id limit {count}");
                 await Pg.ExecAsync(ctx.Db, $"vacuum analyze {ctx.Schema}.{Table}");
                 var before = await ScansAsync(ctx);
@@ -82,7 +82,7 @@ internal static class HistoryScenario
                 await fh.StartAsync();
                 freshRuns = await ctx.MeasureAsync("outbox fresh table", async run =>
                 {
-                    var count = run < 0 ? Math.Min(n, 10_000) : n;
+                    var count = run < 0 ? ctx.Settings.Warmup(n) : n;
                     await Backlog.LoadAsync(ctx, Backlog.DrainTable, count);
                     return await Backlog.DrainAsync(ctx, fh, Backlog.DrainTable, count);
                 });

@@ -43,10 +43,17 @@ internal static class IdleScenario
         {
             ShouldListenTo = source => source.Name.StartsWith("Npgsql", StringComparison.Ordinal),
             Sample = (ref ActivityCreationOptions<ActivityContext> _) => Mine.Value ? ActivitySamplingResult.None : ActivitySamplingResult.AllData,
-            ActivityStarted = a =>
+            ActivityStopped = a =>
             {
+                // Physical opens ("CONNECT …") are spans too; only commands are counted.
+                if (a.DisplayName.StartsWith("CONNECT", StringComparison.Ordinal))
+                {
+                    return;
+                }
+
                 Interlocked.Increment(ref commands);
-                var sql = a.GetTagItem("db.query.text") as string ?? a.GetTagItem("db.statement") as string ?? a.DisplayName;
+                var sql = a.TagObjects.Where(t => t.Key.Contains("query.text", StringComparison.Ordinal) || t.Key.Contains("statement", StringComparison.Ordinal))
+                    .Select(t => t.Value as string).FirstOrDefault(v => v is not null) ?? a.DisplayName;
                 sql = string.Join(' ', sql.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
                 statements.AddOrUpdate(sql.Length > 90 ? sql[..90] + "…" : sql, 1, (_, n) => n + 1);
             },
