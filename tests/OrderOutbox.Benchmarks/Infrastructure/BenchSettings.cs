@@ -42,6 +42,8 @@ internal sealed class BenchSettings
 
     public int[] BatchSizes { get; private set; } = [];
 
+    public int[] DiagnosticsBatches { get; private set; } = [10];
+
     public int[] Concurrencies { get; private set; } = [];
 
     public int EnqueueTransactions { get; private set; }
@@ -105,6 +107,9 @@ internal sealed class BenchSettings
                 case "--backlog":
                     s.Backlog = Int(Next());
                     break;
+                case "--diagnostics-batches":
+                    s.DiagnosticsBatches = Ints(Next());
+                    break;
                 case "--run-seconds":
                     s.RunTimeLimit = TimeSpan.FromSeconds(Int(Next()));
                     break;
@@ -161,14 +166,14 @@ internal sealed class BenchSettings
         else
         {
             Runs = 3;
-            RunTimeLimit = TimeSpan.FromSeconds(8);
+            RunTimeLimit = TimeSpan.FromSeconds(5);
             Backlog = 100_000;
             BacklogSerial = 100_000;
             BatchSizes = [10, 100, 500];
             Concurrencies = [1, 16, 64];
-            EnqueueTransactions = 2_000;
+            EnqueueTransactions = 1_000;
             WritersDuration = TimeSpan.FromSeconds(5);
-            LatencyDuration = TimeSpan.FromSeconds(10);
+            LatencyDuration = TimeSpan.FromSeconds(8);
             LatencyWarmup = TimeSpan.FromSeconds(3);
             IdleWindow = TimeSpan.FromSeconds(60);
             MemoryBacklogs = [25_000, 50_000, 100_000];

@@ -8,6 +8,12 @@ internal static class Baselines
     public const string Section = "2. Drain throughput";
     public const string RawTable = "raw_outbox";
 
+    /// <summary>CPU per message of the raw HTTP runs, by concurrency (client process / PostgreSQL (none) / receiver).</summary>
+    public static Dictionary<int, CpuRuns> RawHttpCpu { get; } = [];
+
+    /// <summary>CPU per row of the raw DB runs, by (batch, workers) (client process / PostgreSQL backends / receiver (none)).</summary>
+    public static Dictionary<(int, int), CpuRuns> RawDbCpu { get; } = [];
+
     /// <summary>The raw limits alone, for a build without the outbox.</summary>
     public static async Task RunAsync(BenchContext ctx)
     {
@@ -28,16 +34,20 @@ internal static class Baselines
         var n = ctx.Settings.BacklogFor(concurrency);
         var load = Machine.Load1().ToString("N2", System.Globalization.CultureInfo.InvariantCulture);
         var allocated = new List<double>();
+        var cpu = new CpuRuns();
         var runs = await ctx.MeasureAsync($"raw HTTP c={concurrency}", async run =>
         {
+            var cpu0 = await CpuSnapshot.TakeAsync(ctx.Db, ctx.Receiver.ProcessId);
             var rate = await RawHttp.RunAsync(ctx.Receiver.Endpoint, ctx.Bodies, run < 0 ? ctx.Settings.Warmup(n) : n, concurrency, ctx.Settings.RunTimeLimit);
             if (run >= 0)
             {
                 allocated.Add(RawHttp.LastAllocatedPerMessage);
+                cpu.Add((await CpuSnapshot.TakeAsync(ctx.Db, ctx.Receiver.ProcessId)).PerMessageSince(cpu0, RawHttp.LastDone));
             }
 
             return rate;
         });
+        RawHttpCpu[concurrency] = cpu;
         ctx.Results.Add(new Measurement
         {
             Section = Section,
@@ -64,11 +74,31 @@ internal static class Baselines
         var n = ctx.Settings.Backlog;
         await Pg.EnsureRawOutboxAsync(ctx.Db, ctx.Schema, RawTable);
         var load = Machine.Load1().ToString("N2", System.Globalization.CultureInfo.InvariantCulture);
+        long remaining = 0, last = 0;
+        var cpu = new CpuRuns();
         var runs = await ctx.MeasureAsync($"raw DB b={batchSize} w={workers}", async run =>
         {
-            var count = run < 0 ? ctx.Settings.Warmup(n) : n;
-            await Pg.SeedRawOutboxAsync(ctx.Db, ctx.Schema, RawTable, count, ctx.Payloads);
-            return await RawDb.RunAsync(ctx.Db, ctx.Schema, RawTable, count, batchSize, workers, ctx.Settings.RunTimeLimit);
+            if (run < 0)
+            {
+                var warm = ctx.Settings.Warmup(n);
+                await Pg.SeedRawOutboxAsync(ctx.Db, ctx.Schema, RawTable, warm, ctx.Payloads);
+                await RawDb.RunAsync(ctx.Db, ctx.Schema, RawTable, warm, batchSize, workers, ctx.Settings.RunTimeLimit);
+                return double.NaN;
+            }
+
+            // Reload only when what is left could run short (as the outbox drains do).
+            if (remaining < Math.Max(last * 2, n / 10))
+            {
+                await Pg.SeedRawOutboxAsync(ctx.Db, ctx.Schema, RawTable, n, ctx.Payloads);
+                remaining = n;
+            }
+
+            var cpu0 = await CpuSnapshot.TakeAsync(ctx.Db, null);
+            var rate = await RawDb.RunAsync(ctx.Db, ctx.Schema, RawTable, (int)remaining, batchSize, workers, ctx.Settings.RunTimeLimit);
+            cpu.Add((await CpuSnapshot.TakeAsync(ctx.Db, null)).PerMessageSince(cpu0, RawDb.LastDone));
+            last = RawDb.LastDone;
+            remaining -= last;
+            return rate;
         });
         ctx.Results.Add(new Measurement
         {
@@ -79,6 +109,7 @@ internal static class Baselines
             Parameters = new() { ["batch"] = batchSize, ["workers"] = workers, ["messages"] = n, ["kind"] = "raw-db" },
             Note = $"raw DB: per batch one claim (CTE with FOR UPDATE SKIP LOCKED + UPDATE … RETURNING payloads) and one UPDATE … WHERE id = ANY(@ids), on a table of the DESIGN shape with the partial due index; no HTTP; each run: a fresh backlog, stopped after {ctx.Settings.RunTimeLimit.TotalSeconds:N0} s or when drained.",
         }, load);
+        RawDbCpu[(batchSize, workers)] = cpu;
         return runs;
     }
 }

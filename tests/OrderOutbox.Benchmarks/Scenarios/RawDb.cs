@@ -12,6 +12,9 @@ namespace OrderOutbox.Benchmarks.Scenarios;
 /// </summary>
 internal static class RawDb
 {
+    /// <summary>The rows the last run completed.</summary>
+    public static long LastDone { get; private set; }
+
     public static async Task<double> RunAsync(NpgsqlDataSource ds, string schema, string table, int expected, int batchSize, int workers, TimeSpan limit)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
@@ -87,6 +90,7 @@ internal static class RawDb
             throw new InvalidOperationException($"raw claim-and-update completed {done} rows, expected {expected}");
         }
 
+        LastDone = done;
         return done / elapsed;
     }
 }

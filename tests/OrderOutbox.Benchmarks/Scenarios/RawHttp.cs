@@ -15,6 +15,9 @@ internal static class RawHttp
     public static double LastAllocatedPerMessage { get; private set; }
 
     /// <summary>POSTs <paramref name="total"/> bodies, <paramref name="concurrency"/> at a time; returns messages per second.</summary>
+    /// <summary>The messages the last run sent.</summary>
+    public static long LastDone { get; private set; }
+
     public static async Task<double> RunAsync(Uri endpoint, byte[][] bodies, int total, int concurrency, TimeSpan limit)
     {
         var deadline = Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * Stopwatch.Frequency);
@@ -48,6 +51,7 @@ internal static class RawHttp
         await Task.WhenAll(workers);
         var rate = done / sw.Elapsed.TotalSeconds;
         LastAllocatedPerMessage = (GC.GetTotalAllocatedBytes(precise: true) - allocated) / (double)done;
+        LastDone = done;
         return rate;
     }
 }

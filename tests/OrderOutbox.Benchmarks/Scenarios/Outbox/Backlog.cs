@@ -94,6 +94,7 @@ internal static class Backlog
     {
         await ctx.Receiver.ResetAsync();
         var sentBefore = (long)(await Pg.ScalarAsync(ctx.Db, $"select count(*) from {ctx.Schema}.{table} where status = 'SENT'"))!;
+        var cpu0 = await CpuSnapshot.TakeAsync(ctx.Db, ctx.Receiver.ProcessId);
         using var stop = new CancellationTokenSource(ctx.Settings.RunTimeLimit);
         var sw = Stopwatch.StartNew();
         var attempts = await Task.WhenAll(hosts.Select(async h =>
@@ -110,6 +111,7 @@ internal static class Backlog
         }));
         var elapsed = sw.Elapsed.TotalSeconds;
         var attempted = attempts.Sum();
+        LastCpu = (await CpuSnapshot.TakeAsync(ctx.Db, ctx.Receiver.ProcessId)).PerMessageSince(cpu0, attempted);
         var received = await ctx.Receiver.CountAsync();
         var sent = (long)(await Pg.ScalarAsync(ctx.Db, $"select count(*) from {ctx.Schema}.{table} where status = 'SENT'"))! - sentBefore;
         if (sent != attempted || received < attempted || attempted > expected || (attempted < expected && !stop.IsCancellationRequested))
@@ -125,6 +127,50 @@ internal static class Backlog
         LastDrained = attempted;
         return attempted / elapsed;
     }
+
+    /// <summary>
+    /// Runs time-boxed drains against one table and reloads its backlog only when what is left could run short
+    /// (less than twice the last run's delivery, or under a tenth of the backlog): a 100,000 backlog serves several
+    /// runs of a slow configuration without being copied again each time. Delivered rows stay (SENT history).
+    /// </summary>
+    public sealed class Runner(BenchContext ctx, string table, int backlog)
+    {
+        private long _remaining;
+        private long _last;
+
+        public List<double> Delivered { get; } = [];
+
+        public CpuRuns Cpu { get; } = new();
+
+        /// <summary>A warm-up (<paramref name="run"/> &lt; 0: a small backlog drained to the end) or a measured run.</summary>
+        public async Task<double> RunAsync(int run, Func<int, Task<double>> drain)
+        {
+            if (run < 0)
+            {
+                var warm = ctx.Settings.Warmup(backlog);
+                await LoadAsync(ctx, table, warm);
+                await drain(warm);
+                _remaining = 0;
+                return double.NaN;
+            }
+
+            if (_remaining < Math.Max(_last * 2, backlog / 10))
+            {
+                await LoadAsync(ctx, table, backlog);
+                _remaining = backlog;
+            }
+
+            var rate = await drain((int)_remaining);
+            _last = LastDrained;
+            _remaining -= _last;
+            Delivered.Add(_last);
+            Cpu.Add(LastCpu);
+            return rate;
+        }
+    }
+
+    /// <summary>CPU µs per message of the last drain: this (dispatcher) process, PostgreSQL backends, receiver.</summary>
+    public static (double Self, double Pg, double Receiver) LastCpu { get; private set; }
 
     /// <summary>The messages the last <see cref="DrainAsync(BenchContext, IReadOnlyList{IHost}, string, int)"/> delivered.</summary>
     public static long LastDrained { get; private set; }

@@ -27,18 +27,21 @@ internal static class LatencyScenario
 
     public const string WakeUp = "LISTEN/NOTIFY wake-up";
     public const string Polling = "polling every 1 s, notifications off";
+    public const string WakeUpAsyncCommit = "LISTEN/NOTIFY wake-up, store connections synchronous_commit=off";
 
     public static async Task RunAsync(BenchContext ctx)
     {
-        await RunModeAsync(ctx, WakeUp, notifications: true, polling: null);
-        await RunModeAsync(ctx, Polling, notifications: false, polling: TimeSpan.FromSeconds(1));
+        var asyncCommit = new Npgsql.NpgsqlConnectionStringBuilder(ctx.Settings.Postgres) { Options = "-c synchronous_commit=off" }.ConnectionString;
+        await RunModeAsync(ctx, WakeUp, notifications: true, polling: null, ctx.Settings.Postgres);
+        await RunModeAsync(ctx, Polling, notifications: false, polling: TimeSpan.FromSeconds(1), ctx.Settings.Postgres);
+        await RunModeAsync(ctx, WakeUpAsyncCommit, notifications: true, polling: null, asyncCommit);
     }
 
-    private static async Task RunModeAsync(BenchContext ctx, string mode, bool notifications, TimeSpan? polling)
+    private static async Task RunModeAsync(BenchContext ctx, string mode, bool notifications, TimeSpan? polling, string storeConnectionString)
     {
         var s = ctx.Settings;
         await Pg.ExecAsync(ctx.Db, $"drop table if exists {ctx.Schema}.{Table}");
-        using var host = OutboxHost.PostgreSql(s.Postgres, ctx.Schema, Table, ctx.Receiver.Endpoint, o =>
+        using var host = OutboxHost.PostgreSql(storeConnectionString, ctx.Schema, Table, ctx.Receiver.Endpoint, o =>
         {
             o.RunDispatcher = true;
             if (polling is { } p)
@@ -101,7 +104,7 @@ internal static class LatencyScenario
             }
 
             var par = new Dictionary<string, object?> { ["ordersPerSecond"] = s.LatencyRate, ["seconds"] = s.LatencyDuration.TotalSeconds, ["notifications"] = notifications, ["pollingInterval"] = polling?.ToString() ?? "default (1 min)", ["missing"] = missing };
-            var note = $"latency: {s.LatencyRate} orders/s for {s.LatencyDuration.TotalSeconds:N0} s per run (after a {s.LatencyWarmup.TotalSeconds:N0} s warm-up), each order its own transaction (UPDATE order + EnqueueAsync + COMMIT); hosted dispatcher with default BatchSize/MaxConcurrency; from CommitAsync returning to the receiver having read the body, both stamped with Stopwatch.GetTimestamp (CLOCK_MONOTONIC, shared by the processes); records matched by message ID.";
+            var note = $"latency: {s.LatencyRate} orders/s for {s.LatencyDuration.TotalSeconds:N0} s per run (after a {s.LatencyWarmup.TotalSeconds:N0} s warm-up), each order its own transaction (UPDATE order + EnqueueAsync + COMMIT); hosted dispatcher with default BatchSize/MaxConcurrency (the synchronous_commit=off variant changes only the dispatcher's own connections, not the caller's); from CommitAsync returning to the receiver having read the body, both stamped with Stopwatch.GetTimestamp (CLOCK_MONOTONIC, shared by the processes); records matched by message ID.";
             ctx.Results.Add(new Measurement { Section = Section, Name = Name(mode, "p50"), Unit = "ms", Runs = p50, Parameters = par, Note = note }, load);
             ctx.Results.Add(new Measurement { Section = Section, Name = Name(mode, "p95"), Unit = "ms", Runs = p95, Parameters = par, Note = note }, load);
             ctx.Results.Add(new Measurement { Section = Section, Name = Name(mode, "p99"), Unit = "ms", Runs = p99, Parameters = par, Note = note }, load);

@@ -7,10 +7,13 @@ namespace OrderOutbox.Benchmarks.Scenarios;
 /// <summary>Builds a generic host wired the way a user wires OrderOutbox (AddOrderOutbox → Use… store → UseHttpDispatcher).</summary>
 internal static class OutboxHost
 {
-    /// <summary>Options every benchmark host shares, before the scenario's own: a lease long enough for any batch.</summary>
+    /// <summary>
+    /// Options every benchmark host shares, before the scenario's own: a lease long enough for any batch at any
+    /// concurrency (the options validator asks for more than DispatchTimeout × (2 × ceil(batch / concurrency) + 1)).
+    /// </summary>
     private static void Common(OutboxOptions o)
     {
-        o.LeaseDuration = TimeSpan.FromHours(2);
+        o.LeaseDuration = TimeSpan.FromHours(23);
         o.DispatchTimeout = TimeSpan.FromSeconds(10);
     }
 
