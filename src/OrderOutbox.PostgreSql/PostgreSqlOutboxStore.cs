@@ -38,6 +38,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     private readonly string[] _schemaObjects;
 
     private readonly string _insertSql;
+    private readonly string _insertNotifySql;
     private readonly string _claimSql;
     private readonly string _completeSql;
     private readonly string _releaseSql;
@@ -86,6 +87,12 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         _insertSql =
             $"INSERT INTO {qTable} (id, message_type, aggregate_id, payload, headers, status, retry_count, next_attempt_at, created_at) " +
             "VALUES ($1, $2, $3, $4, $5, 'PENDING', 0, $6, $6)";
+
+        // One statement, one round trip: the row comes from pg_notify's single (void) row, so the notification is
+        // queued with the insert and PostgreSQL delivers it only if the transaction commits.
+        _insertNotifySql =
+            $"INSERT INTO {qTable} (id, message_type, aggregate_id, payload, headers, status, retry_count, next_attempt_at, created_at) " +
+            "SELECT $1, $2, $3, $4, $5, 'PENDING', 0, $6, $6 FROM pg_notify($7, '')";
 
         // The inner WHERE repeats the partial index predicate (status IN ('PENDING', 'FAILED')) literally, so the
         // planner reads only the due-records index, whatever the size of the SENT history.
@@ -156,32 +163,19 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         ArgumentNullException.ThrowIfNull(entry);
         NpgsqlConnection connection = OpenConnectionOf(transaction);
 
-        DateTimeOffset createdAt = entry.CreatedAt.ToUniversalTime();
-        var insert = new NpgsqlBatchCommand(_insertSql)
-        {
-            Parameters =
-            {
-                new NpgsqlParameter<Guid> { TypedValue = entry.Id },
-                new NpgsqlParameter<string> { TypedValue = entry.MessageType },
-                new NpgsqlParameter { Value = (object?)entry.AggregateId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
-                new NpgsqlParameter<string> { TypedValue = entry.Payload, NpgsqlDbType = NpgsqlDbType.Text },
-                new NpgsqlParameter { Value = (object?)entry.Headers ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text },
-                new NpgsqlParameter<DateTimeOffset> { TypedValue = createdAt },
-            },
-        };
-
-        using var batch = new NpgsqlBatch(connection, (NpgsqlTransaction)transaction);
-        batch.BatchCommands.Add(insert);
+        using var command = new NpgsqlCommand(_useNotifications ? _insertNotifySql : _insertSql, connection, (NpgsqlTransaction)transaction);
+        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = entry.Id });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entry.MessageType });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.AggregateId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entry.Payload, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.Headers ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = entry.CreatedAt.ToUniversalTime() });
         if (_useNotifications)
         {
-            // Queued by PostgreSQL with the transaction and delivered only if it commits; same round trip as the insert.
-            batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_notify($1, '')")
-            {
-                Parameters = { new NpgsqlParameter<string> { TypedValue = _notificationChannel } },
-            });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _notificationChannel });
         }
 
-        await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc/>

@@ -59,6 +59,11 @@ internal sealed class SqlServerOutboxSql
         OUTPUT {InsertedColumns};
         """;
 
+    /// <summary>
+    /// Writes a batch of outcomes (a JSON array), fenced by the lease owner; <c>OUTPUT inserted.id</c> lists the accepted
+    /// ones. <c>sent_at</c>, <c>next_attempt_at</c> and <c>last_error</c> are kept when an outcome has none (a success
+    /// keeps the last failure's text for history).
+    /// </summary>
     internal const string CompleteTemplate =
         """
         UPDATE t
@@ -67,7 +72,7 @@ internal sealed class SqlServerOutboxSql
             last_attempt_at = o.attempted_at,
             sent_at = COALESCE(o.sent_at, t.sent_at),
             next_attempt_at = COALESCE(o.next_attempt_at, t.next_attempt_at),
-            last_error = o.last_error,
+            last_error = COALESCE(o.last_error, t.last_error),
             locked_by = NULL,
             locked_until = NULL
         OUTPUT inserted.id

@@ -442,7 +442,7 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
         Length = 36,
     };
 
-    /// <summary>An nvarchar(max) parameter, so every batch size shares one cached plan.</summary>
+    /// <summary>A Unicode (nvarchar) parameter for a JSON batch of any length.</summary>
     private static DbString LongText(string value) => new() { Value = value, IsAnsi = false, IsFixedLength = false, Length = -1 };
 
     private CommandDefinition Command(string sql, object? parameters, CancellationToken cancellationToken)

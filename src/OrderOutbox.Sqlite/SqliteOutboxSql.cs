@@ -36,6 +36,10 @@ internal sealed class SqliteOutboxSql
         RETURNING {Columns}
         """;
 
+    /// <summary>
+    /// Writes one outcome, fenced by the lease owner. <c>sent_at</c>, <c>next_attempt_at</c> and <c>last_error</c> are
+    /// kept when the outcome has none (a success keeps the last failure's text for history).
+    /// </summary>
     internal const string CompleteTemplate =
         """
         UPDATE "$(OutboxTable)"
@@ -44,7 +48,7 @@ internal sealed class SqliteOutboxSql
             last_attempt_at = @attempted_at,
             sent_at = COALESCE(@sent_at, sent_at),
             next_attempt_at = COALESCE(@next_attempt_at, next_attempt_at),
-            last_error = @last_error,
+            last_error = COALESCE(@last_error, last_error),
             locked_by = NULL,
             locked_until = NULL
         WHERE id = @id AND locked_by = @lease_owner

@@ -100,8 +100,17 @@ internal sealed partial class OutboxProcessor : IOutboxProcessor
         return value.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture) + "ms";
     }
 
+    /// <summary>Cuts <paramref name="text"/> to at most <paramref name="max"/> characters without splitting a surrogate pair.</summary>
     internal static string Truncate(string? text, int max)
-        => text is null || text.Length <= max ? text ?? string.Empty : text[..max];
+    {
+        if (text is null || text.Length <= max)
+        {
+            return text ?? string.Empty;
+        }
+
+        int length = max > 0 && char.IsHighSurrogate(text[max - 1]) ? max - 1 : max;
+        return text[..length];
+    }
 
     private static string CreateInstanceId()
     {

@@ -64,6 +64,25 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
     }
 
     [Fact]
+    public async Task A_success_after_a_failure_keeps_the_last_failure_for_history()
+    {
+        ConformanceStore store = await Fixture.CreateStoreAsync(cancellationToken: Ct);
+        OutboxEntry entry = NewEntry(T0);
+        await EnqueueAsync(store, entry);
+        OutboxMessage first = (await ClaimAsync(store, 1, T0, "owner-a")).Single();
+        (await store.Store.CompleteAsync([Failed(first, T0, T0 + TimeSpan.FromMinutes(1), "HTTP 500 Internal Server Error")], Ct)).Should().BeEmpty();
+        OutboxMessage second = (await ClaimAsync(store, 1, T0 + TimeSpan.FromMinutes(1), "owner-b")).Single();
+
+        (await store.Store.CompleteAsync([Sent(second, T0 + TimeSpan.FromMinutes(1))], Ct)).Should().BeEmpty();
+
+        OutboxMessage stored = (await store.Admin.GetAsync(entry.Id, Ct))!;
+        stored.Status.Should().Be(OutboxStatus.Sent);
+        stored.RetryCount.Should().Be(1);
+        stored.SentAt.Should().Be(T0 + TimeSpan.FromMinutes(1));
+        stored.LastError.Should().Be("HTTP 500 Internal Server Error");
+    }
+
+    [Fact]
     public async Task A_dead_letter_keeps_its_error_and_is_never_claimed()
     {
         ConformanceStore store = await Fixture.CreateStoreAsync(cancellationToken: Ct);

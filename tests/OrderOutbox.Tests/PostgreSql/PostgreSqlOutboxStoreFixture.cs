@@ -18,14 +18,22 @@ public sealed class PostgreSqlOutboxStoreFixture : IOutboxStoreFixture
 
     private NpgsqlDataSource? _dataSource;
     private string? _skipReason;
+    private string? _connectionString;
 
     public string ProviderName => "PostgreSql";
 
     /// <summary>This fixture's own schema.</summary>
     public string Schema { get; } = "oo_test_" + Guid.NewGuid().ToString("N")[..16];
 
-    /// <summary>The connection string (skips the test when there is none).</summary>
-    public string ConnectionString => DataSource.ConnectionString;
+    /// <summary>The connection string, password included (skips the test when there is none).</summary>
+    public string ConnectionString
+    {
+        get
+        {
+            _ = DataSource;
+            return _connectionString!;
+        }
+    }
 
     /// <summary>The data source over the test database (skips the test when there is none).</summary>
     public NpgsqlDataSource DataSource
@@ -53,6 +61,7 @@ public sealed class PostgreSqlOutboxStoreFixture : IOutboxStoreFixture
             return;
         }
 
+        _connectionString = connectionString;
         _dataSource = NpgsqlDataSource.Create(connectionString);
         await using NpgsqlCommand command = _dataSource.CreateCommand($"CREATE SCHEMA \"{Schema}\"");
         await command.ExecuteNonQueryAsync();

@@ -142,6 +142,22 @@ public sealed class OutboxProcessorTests
     }
 
     [Fact]
+    public async Task Each_call_gets_its_own_full_timeout_when_a_worker_reuses_its_timer()
+    {
+        _store.AddMany(3, Start);
+        var dispatcher = new TestDispatcher(_time, (_, _, ct) =>
+        {
+            _time.Advance(TimeSpan.FromSeconds(6)); // 18 s in all, but only 6 s per call
+            return ValueTask.FromResult(ct.IsCancellationRequested ? DispatchResult.Transient("cancelled") : DispatchResult.Success);
+        });
+        OutboxProcessor processor = Processors.Create(_store, dispatcher, _time, new OutboxOptions { MaxConcurrency = 1 });
+
+        (await processor.ProcessOnceAsync(Ct)).Should().Be(3);
+
+        _store.All().Should().OnlyContain(m => m.Status == OutboxStatus.Sent);
+    }
+
+    [Fact]
     public async Task A_full_claim_is_followed_by_more_claims_until_the_backlog_is_drained()
     {
         _store.AddMany(35, Start);
@@ -330,6 +346,15 @@ public sealed class OutboxProcessorTests
 
         (await processor.ProcessOnceAsync(Ct)).Should().Be(0);
         _store.ClaimTokens.Should().ContainSingle();
+    }
+
+    [Fact]
+    public void Truncation_never_splits_a_surrogate_pair()
+    {
+        OutboxProcessor.Truncate("ab🧀cd", 3).Should().Be("ab");
+        OutboxProcessor.Truncate("ab🧀cd", 4).Should().Be("ab🧀");
+        OutboxProcessor.Truncate("short", 10).Should().Be("short");
+        OutboxProcessor.Truncate(null, 10).Should().BeEmpty();
     }
 
     [Theory]

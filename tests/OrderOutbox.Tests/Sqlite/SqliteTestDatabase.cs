@@ -27,6 +27,12 @@ public sealed class SqliteTestDatabase : IAsyncLifetime
     {
         var connection = new SqliteConnection(ConnectionString);
         await connection.OpenAsync(cancellationToken);
+
+        // What the README recommends for the application's own connections: Microsoft.Data.Sqlite alone retries a busy
+        // database in its own coarse retry loop (native busy_timeout is 0); SQLite's busy handler waits in finer steps.
+        await using SqliteCommand pragma = connection.CreateCommand();
+        pragma.CommandText = "PRAGMA busy_timeout = 30000";
+        await pragma.ExecuteNonQueryAsync(cancellationToken);
         return connection;
     }
 

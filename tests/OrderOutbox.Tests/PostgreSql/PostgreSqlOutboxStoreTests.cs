@@ -1,0 +1,131 @@
+using FluentAssertions;
+using Npgsql;
+using OrderOutbox.PostgreSql;
+using Xunit;
+
+namespace OrderOutbox.Tests.PostgreSql;
+
+/// <summary>PostgreSQL-only properties of the store: the plan of the claim, column types, the shipped script.</summary>
+public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixture) : IClassFixture<PostgreSqlOutboxStoreFixture>
+{
+    private static CancellationToken Ct => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task The_claim_reads_the_partial_index_of_due_records()
+    {
+        PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out _);
+        await store.EnsureSchemaAsync(Ct);
+        await using NpgsqlConnection connection = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection))
+        {
+            await off.ExecuteNonQueryAsync(Ct);
+        }
+
+        await using var explain = new NpgsqlCommand("EXPLAIN " + store.ClaimSql, connection)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch },
+                new NpgsqlParameter<int> { TypedValue = 10 },
+                new NpgsqlParameter<string> { TypedValue = "owner" },
+                new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch },
+            },
+        };
+        var plan = new List<string>();
+        await using (NpgsqlDataReader reader = await explain.ExecuteReaderAsync(Ct))
+        {
+            while (await reader.ReadAsync(Ct))
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        string.Join('\n', plan).Should().Contain(store.DueIndexName, "the inner query's WHERE matches the partial index predicate");
+    }
+
+    [Fact]
+    public async Task The_table_keeps_the_payload_as_text_and_checks_the_status()
+    {
+        PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out PostgreSqlOutboxOptions options);
+        await store.EnsureSchemaAsync(Ct);
+
+        object? payloadType = await fixture.ExecuteScalarAsync(
+            $"SELECT data_type FROM information_schema.columns WHERE table_schema = '{fixture.Schema}' AND table_name = '{options.TableName}' AND column_name = 'payload'", Ct);
+        payloadType.Should().Be("text");
+
+        Func<Task> badStatus = () => fixture.ExecuteScalarAsync(
+            $"INSERT INTO \"{fixture.Schema}\".\"{options.TableName}\" (id, message_type, payload, status, next_attempt_at, created_at) " +
+            "VALUES (gen_random_uuid(), 't', '{}', 'DONE', now(), now())", Ct);
+        (await badStatus.Should().ThrowAsync<PostgresException>()).Which.SqlState.Should().Be(PostgresErrorCodes.CheckViolation);
+    }
+
+    [Fact]
+    public async Task EnsureSchema_creates_a_missing_schema()
+    {
+        string schema = "oo_new_" + Guid.NewGuid().ToString("N")[..12];
+        PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(o => o.Schema = schema, null, out _);
+        try
+        {
+            await store.EnsureSchemaAsync(Ct);
+
+            (await fixture.ExecuteScalarAsync($"SELECT count(*) FROM pg_namespace WHERE nspname = '{schema}'", Ct)).Should().Be(1L);
+            (await store.GetStatisticsAsync(Ct)).Pending.Should().Be(0);
+        }
+        finally
+        {
+            await fixture.ExecuteScalarAsync($"DROP SCHEMA IF EXISTS \"{schema}\" CASCADE", Ct);
+        }
+    }
+
+    [Fact]
+    public void The_schema_script_is_embedded_with_its_placeholders()
+    {
+        string script = PostgreSqlOutboxStore.GetSchemaScript();
+
+        script.Should().Contain("CREATE TABLE IF NOT EXISTS {{schema}}.{{table}}")
+            .And.Contain("payload         text")
+            .And.Contain("WHERE status IN ('PENDING', 'FAILED')");
+    }
+
+    [Fact]
+    public void A_hostile_notification_channel_is_rejected_when_the_store_is_built()
+    {
+        Action act = () => fixture.CreatePostgreSqlStore(o => o.NotificationChannel = "c; drop table y", null, out _);
+
+        act.Should().Throw<ArgumentException>().Which.Message.Should().Contain("PostgreSqlOutboxOptions.NotificationChannel");
+    }
+
+    [Fact]
+    public async Task Without_notifications_enqueue_sends_none()
+    {
+        string channel = "oo_quiet_" + Guid.NewGuid().ToString("N")[..12];
+        PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(o => { o.UseNotifications = false; o.NotificationChannel = channel; }, null, out _);
+        await store.EnsureSchemaAsync(Ct);
+        await using NpgsqlConnection listening = await fixture.DataSource.OpenConnectionAsync(Ct);
+        var received = new List<string>();
+        listening.Notification += (_, e) => received.Add(e.Payload);
+        await using (var listen = new NpgsqlCommand($"LISTEN \"{channel}\"", listening))
+        {
+            await listen.ExecuteNonQueryAsync(Ct);
+        }
+
+        await using (NpgsqlConnection connection = await fixture.DataSource.OpenConnectionAsync(Ct))
+        await using (NpgsqlTransaction transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            await store.EnqueueAsync(transaction, new OutboxEntry(Guid.NewGuid(), "t", null, "{}", null, DateTimeOffset.UnixEpoch), Ct);
+            await transaction.CommitAsync(Ct);
+        }
+
+        await using (var marker = fixture.DataSource.CreateCommand($"SELECT pg_notify('{channel}', 'marker')"))
+        {
+            await marker.ExecuteNonQueryAsync(Ct);
+        }
+
+        while (received.Count == 0)
+        {
+            await listening.WaitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(15), Ct);
+        }
+
+        received.Should().Equal("marker");
+    }
+}

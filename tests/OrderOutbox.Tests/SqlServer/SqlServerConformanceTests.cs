@@ -1,0 +1,18 @@
+using OrderOutbox.Tests.Conformance;
+
+namespace OrderOutbox.Tests.SqlServer;
+
+public sealed class SqlServerEnqueueConformanceTests(SqlServerOutboxStoreFixture fixture)
+    : EnqueueConformanceTests<SqlServerOutboxStoreFixture>(fixture);
+
+public sealed class SqlServerClaimConformanceTests(SqlServerOutboxStoreFixture fixture)
+    : ClaimConformanceTests<SqlServerOutboxStoreFixture>(fixture);
+
+public sealed class SqlServerOutcomeConformanceTests(SqlServerOutboxStoreFixture fixture)
+    : OutcomeConformanceTests<SqlServerOutboxStoreFixture>(fixture);
+
+public sealed class SqlServerAdminConformanceTests(SqlServerOutboxStoreFixture fixture)
+    : AdminConformanceTests<SqlServerOutboxStoreFixture>(fixture);
+
+public sealed class SqlServerSchemaConformanceTests(SqlServerOutboxStoreFixture fixture)
+    : SchemaConformanceTests<SqlServerOutboxStoreFixture>(fixture);
