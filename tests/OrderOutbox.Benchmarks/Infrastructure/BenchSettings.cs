@@ -42,7 +42,7 @@ internal sealed class BenchSettings
 
     public int[] BatchSizes { get; private set; } = [];
 
-    public int[] DiagnosticsBatches { get; private set; } = [10];
+    public int[] DiagnosticsBatches { get; private set; } = [10, 100];
 
     public int[] Concurrencies { get; private set; } = [];
 

@@ -103,7 +103,7 @@ internal sealed class ResultSet
         sb.Append("- load average at end: ").AppendLine(Machine.LoadAverage());
         sb.Append("- command: `").Append(Command).AppendLine("`");
         sb.AppendLine();
-        foreach (var section in _items.Select(x => x.Section).Distinct())
+        foreach (var section in _items.Select(x => x.Section).Distinct().Order(StringComparer.Ordinal))
         {
             sb.Append("## ").AppendLine(section).AppendLine();
             sb.AppendLine("| measurement | median | min–max | unit | runs | load 1m (start → end) |");

@@ -2,6 +2,7 @@ using System.Globalization;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using OrderOutbox.Dispatching;
 using OrderOutbox.Benchmarks.Infrastructure;
 
 namespace OrderOutbox.Benchmarks.Scenarios;
@@ -13,7 +14,8 @@ namespace OrderOutbox.Benchmarks.Scenarios;
 /// <item>the store's own connections with <c>synchronous_commit = off</c> (claims and outcome writes stop waiting for
 /// the WAL flush; the caller's enqueue transaction is untouched) — tests whether commit latency bounds the drain;</item>
 /// <item>two dispatcher instances of concurrency 8 each instead of one of 16 — tests whether the single claim
-/// pipeline of one instance bounds the drain.</item>
+/// pipeline of one instance bounds the drain;</item>
+/// <item>the named HTTP client without IHttpClientFactory's logging handlers — the cost of that default pipeline.</item>
 /// </list>
 /// </summary>
 internal static class DiagnosticsScenario
@@ -31,8 +33,7 @@ internal static class DiagnosticsScenario
         }
 
         var asyncCommit = new NpgsqlConnectionStringBuilder(s.Postgres) { Options = "-c synchronous_commit=off" }.ConnectionString;
-        // Batch 10 is where the knobs matter (at batch 100 they moved the rate by less than the noise in our runs);
-        // --diagnostics-batches 10,100 runs more.
+        // --diagnostics-batches chooses the batch sizes (default 10 and 100); two measured runs per variant.
         foreach (var b in s.DiagnosticsBatches)
         {
             var n = s.Backlog;
@@ -41,7 +42,9 @@ internal static class DiagnosticsScenario
             using var async = Host(asyncCommit, ctx, b, 16);
             using var twinA = Host(s.Postgres, ctx, b, 8);
             using var twinB = Host(s.Postgres, ctx, b, 8);
-            foreach (var h in new[] { plain, async, twinA, twinB })
+            using var quietHttp = Host(s.Postgres, ctx, b, 16, sc => sc.AddHttpClient(HttpDispatcherOptions.HttpClientName).RemoveAllLoggers());
+            var all = new[] { plain, async, twinA, twinB, quietHttp };
+            foreach (var h in all)
             {
                 await h.StartAsync();
             }
@@ -53,6 +56,7 @@ internal static class DiagnosticsScenario
                     ("one instance, concurrency 16 (as in the grid)", [plain]),
                     ("one instance, concurrency 16, store connections synchronous_commit=off", [async]),
                     ("two instances, concurrency 8 each", [twinA, twinB]),
+                    ("one instance, concurrency 16, HTTP client without IHttpClientFactory's logging handlers (RemoveAllLoggers)", [quietHttp]),
                 };
                 var rates = variants.Select(_ => new List<double>()).ToArray();
                 var runner = new Backlog.Runner(ctx, Backlog.DrainTable, n);
@@ -84,7 +88,7 @@ internal static class DiagnosticsScenario
             }
             finally
             {
-                foreach (var h in new[] { plain, async, twinA, twinB })
+                foreach (var h in all)
                 {
                     await h.StopAsync();
                 }
@@ -92,11 +96,11 @@ internal static class DiagnosticsScenario
         }
     }
 
-    private static IHost Host(string connectionString, BenchContext ctx, int batch, int concurrency) =>
+    private static IHost Host(string connectionString, BenchContext ctx, int batch, int concurrency, Action<IServiceCollection>? services = null) =>
         OutboxHost.PostgreSql(connectionString, ctx.Schema, Backlog.DrainTable, ctx.Receiver.Endpoint, o =>
         {
             o.RunDispatcher = false;
             o.BatchSize = batch;
             o.MaxConcurrency = concurrency;
-        }, notifications: false);
+        }, notifications: false, services: services);
 }

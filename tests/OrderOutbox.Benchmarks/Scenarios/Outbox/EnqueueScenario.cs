@@ -14,7 +14,7 @@ namespace OrderOutbox.Benchmarks.Scenarios;
 /// </summary>
 internal static class EnqueueScenario
 {
-    public const string Section = "1. Enqueue cost (one order transaction)";
+    public const string Section = "1. Enqueue cost and writers' rate";
     public const string PgTable = "enqueue_outbox";
 
     public static async Task RunAsync(BenchContext ctx)

@@ -17,9 +17,10 @@ internal static class OutboxHost
         o.DispatchTimeout = TimeSpan.FromSeconds(10);
     }
 
-    public static IHost PostgreSql(string connectionString, string schema, string table, Uri endpoint, Action<OutboxOptions> configure, bool notifications, bool defaults = false)
+    public static IHost PostgreSql(string connectionString, string schema, string table, Uri endpoint, Action<OutboxOptions> configure, bool notifications, bool defaults = false, Action<IServiceCollection>? services = null)
     {
         var builder = NewBuilder();
+        services?.Invoke(builder.Services);
         builder.Services
             .AddOrderOutbox(o =>
             {

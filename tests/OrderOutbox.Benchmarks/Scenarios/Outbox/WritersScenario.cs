@@ -13,7 +13,7 @@ namespace OrderOutbox.Benchmarks.Scenarios;
 /// </summary>
 internal static class WritersScenario
 {
-    public const string Section = "1. Enqueue cost (one order transaction)";
+    public const string Section = "1. Enqueue cost and writers' rate";
     public const string Table = "writers_outbox";
 
     public static async Task RunAsync(BenchContext ctx)
