@@ -1,0 +1,150 @@
+using System.Globalization;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+using OrderOutbox.Benchmarks.Infrastructure;
+
+namespace OrderOutbox.Benchmarks.Scenarios;
+
+/// <summary>
+/// 2b. Throughput against a large history: the same backlog drained (batch 100, concurrency 16) from a table that
+/// already holds many SENT rows (kept between harness runs, marked aggregate_id = 'history'), next to the fresh-table
+/// figure of the same run. The claim should read only the partial index of due rows, so the rate must not fall.
+/// </summary>
+internal static class HistoryScenario
+{
+    public const string Table = "hist_outbox";
+    public const int Batch = 100;
+    public const int Concurrency = 16;
+
+    public static string Name(long rows) => $"OrderOutbox drain, batch {Batch}, concurrency {Concurrency}, {rows:N0} SENT rows already in the table";
+
+    public const string RatioName = "history / fresh table drain rate (batch 100, concurrency 16)";
+
+    public static async Task RunAsync(BenchContext ctx)
+    {
+        var s = ctx.Settings;
+        var n = s.Backlog;
+        using (var h = OutboxHost.PostgreSql(s.Postgres, ctx.Schema, Backlog.DrainTable, ctx.Receiver.Endpoint, o => o.RunDispatcher = false, notifications: false))
+        {
+            await h.StartAsync();
+            await Backlog.EnsureTemplateAsync(ctx, h, n);
+            await h.StopAsync();
+        }
+
+        using var host = Host(ctx, Table);
+        using var freshHost = Host(ctx, Backlog.DrainTable);
+        await host.StartAsync();
+        await freshHost.StartAsync();
+        try
+        {
+            await EnsureHistoryAsync(ctx, s.HistoryRows);
+            var load = Machine.Load1().ToString("N2", CultureInfo.InvariantCulture);
+            long seqScans = 0, idxScans = 0;
+            var hist = new List<double>();
+            var fresh = new List<double>();
+            // History and fresh-table runs alternate (pairs), so a load swing hits both alike.
+            for (var run = -1; run < s.Runs; run++)
+            {
+                var count = run < 0 ? s.Warmup(n) : n;
+                for (var k = 0; k < 2; k++)
+                {
+                    var historyFirst = (Math.Max(run, 0) + k) % 2 == 0;
+                    double rate;
+                    if (historyFirst)
+                    {
+                        await Pg.ExecAsync(ctx.Db, $"delete from {ctx.Schema}.{Table} where aggregate_id is distinct from 'history'; insert into {ctx.Schema}.{Table} select * from {ctx.Schema}.{Backlog.TemplateTable} order by created_at, id limit {count}");
+                        await Pg.ExecAsync(ctx.Db, $"vacuum analyze {ctx.Schema}.{Table}");
+                        var before = await ScansAsync(ctx);
+                        rate = await Backlog.DrainAsync(ctx, host, Table, count);
+                        var after = await ScansAsync(ctx);
+                        seqScans += after.Seq - before.Seq;
+                        idxScans += after.Idx - before.Idx;
+                        if (run >= 0)
+                        {
+                            hist.Add(rate);
+                        }
+                    }
+                    else
+                    {
+                        await Backlog.LoadAsync(ctx, Backlog.DrainTable, count);
+                        rate = await Backlog.DrainAsync(ctx, freshHost, Backlog.DrainTable, count);
+                        if (run >= 0)
+                        {
+                            fresh.Add(rate);
+                        }
+                    }
+                }
+
+                if (run >= 0)
+                {
+                    Console.WriteLine($"    history run {run + 1}: with history {hist[^1]:N0}, fresh table {fresh[^1]:N0} msg/s (load {Machine.LoadAverage()})");
+                }
+            }
+
+            var p = new Dictionary<string, object?> { ["batch"] = Batch, ["concurrency"] = Concurrency, ["messages"] = n, ["historyRows"] = s.HistoryRows };
+            var note = $"history: {s.HistoryRows:N0} SENT rows (copies of template rows with new IDs) stay in the table; each run drains a fresh {n:N0} backlog (time-boxed like the grid), alternating with a run on an empty table; during the history drains PostgreSQL counted {seqScans} sequential and {idxScans} index scans of the table (pg_stat_user_tables, approximate).";
+            ctx.Results.Add(new Measurement { Section = DrainScenario.Section, Name = Name(s.HistoryRows), Unit = "msg/s", Runs = [.. hist], Parameters = p, Note = note }, load);
+            ctx.Results.Add(new Measurement { Section = DrainScenario.Section, Name = $"OrderOutbox drain, batch {Batch}, concurrency {Concurrency}, empty table (paired with the history runs)", Unit = "msg/s", Runs = [.. fresh], Parameters = p, Note = note }, load);
+            ctx.Results.Add(new Measurement
+            {
+                Section = DrainScenario.Section,
+                Name = RatioName,
+                Unit = "ratio",
+                Runs = [.. hist.Zip(fresh, (h, f) => h / f)],
+                Parameters = p,
+                Note = note,
+            }, load);
+        }
+        finally
+        {
+            await host.StopAsync();
+            await freshHost.StopAsync();
+        }
+    }
+
+    private static IHost Host(BenchContext ctx, string table) =>
+        OutboxHost.PostgreSql(ctx.Settings.Postgres, ctx.Schema, table, ctx.Receiver.Endpoint, o =>
+        {
+            o.RunDispatcher = false;
+            o.BatchSize = Batch;
+            o.MaxConcurrency = Concurrency;
+        }, notifications: false);
+
+    private static async Task EnsureHistoryAsync(BenchContext ctx, long rows)
+    {
+        var s = ctx.Schema;
+        var have = (long)(await Pg.ScalarAsync(ctx.Db, $"select count(*) from {s}.{Table} where aggregate_id = 'history'"))!;
+        if (have == rows)
+        {
+            return;
+        }
+
+        Console.WriteLine($"    writing {rows:N0} SENT history rows into {s}.{Table} (once; kept for later runs)");
+        var columns = (await Backlog.ColumnsAsync(ctx.Db, s, Table)).Split(", ").Select(c => c.Split(' ')[0]).ToList();
+        var select = string.Join(", ", columns.Select(c => c switch
+        {
+            "id" => "gen_random_uuid()",
+            "status" => "'SENT'",
+            "aggregate_id" => "'history'",
+            "sent_at" or "last_attempt_at" => "t.created_at",
+            "locked_until" or "locked_by" => "null",
+            _ => "t." + c,
+        }));
+        var templateCount = (long)(await Pg.ScalarAsync(ctx.Db, $"select count(*) from {s}.{Backlog.TemplateTable}"))!;
+        var copies = (rows + templateCount - 1) / templateCount;
+        await Pg.ExecAsync(ctx.Db, $"truncate {s}.{Table}");
+        await Pg.ExecAsync(ctx.Db, $"insert into {s}.{Table} ({string.Join(", ", columns)}) select {select} from {s}.{Backlog.TemplateTable} t cross join generate_series(1, {copies}) g limit {rows}");
+        await Pg.ExecAsync(ctx.Db, $"vacuum analyze {s}.{Table}");
+    }
+
+    private static async Task<(long Seq, long Idx)> ScansAsync(BenchContext ctx)
+    {
+        // Backends flush their statistics at most once a second (idle ones within 10 s): the counts are approximate.
+        await Pg.ExecAsync(ctx.Db, "select pg_sleep(1.1)");
+        await using var cmd = ctx.Db.CreateCommand("select coalesce(seq_scan, 0), coalesce(idx_scan, 0) from pg_stat_user_tables where schemaname = $1 and relname = $2");
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ctx.Schema });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Table });
+        await using var reader = await cmd.ExecuteReaderAsync();
+        return await reader.ReadAsync() ? (reader.GetInt64(0), reader.GetInt64(1)) : (0, 0);
+    }
+}
