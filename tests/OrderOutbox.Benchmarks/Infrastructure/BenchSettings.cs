@@ -166,14 +166,14 @@ internal sealed class BenchSettings
         else
         {
             Runs = 3;
-            RunTimeLimit = TimeSpan.FromSeconds(5);
+            RunTimeLimit = TimeSpan.FromSeconds(4);
             Backlog = 100_000;
             BacklogSerial = 100_000;
             BatchSizes = [10, 100, 500];
             Concurrencies = [1, 16, 64];
             EnqueueTransactions = 1_000;
-            WritersDuration = TimeSpan.FromSeconds(5);
-            LatencyDuration = TimeSpan.FromSeconds(8);
+            WritersDuration = TimeSpan.FromSeconds(4);
+            LatencyDuration = TimeSpan.FromSeconds(6);
             LatencyWarmup = TimeSpan.FromSeconds(3);
             IdleWindow = TimeSpan.FromSeconds(60);
             MemoryBacklogs = [25_000, 50_000, 100_000];

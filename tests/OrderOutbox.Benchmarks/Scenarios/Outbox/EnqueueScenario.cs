@@ -42,6 +42,20 @@ internal static class EnqueueScenario
             });
             Add(ctx, "PostgreSQL", figures, load, n);
 
+            // The same pair with the store's notifications off: what the pg_notify in the insert costs the caller.
+            using (var quiet = OutboxHost.PostgreSql(ctx.Settings.Postgres, ctx.Schema, PgTable, ctx.Receiver.Endpoint, o => o.RunDispatcher = false, notifications: false))
+            {
+                await quiet.StartAsync();
+                var quietWriter = quiet.Services.GetRequiredService<IOutboxWriter>();
+                var quietFigures = await MeasurePairsAsync(ctx, "PostgreSQL, notifications off", n, async (withOutbox, i) =>
+                {
+                    var r = await OrderTransactions.PostgresAsync(app, update, withOutbox ? quietWriter : null, i, Payloads.Create(i));
+                    return r.Committed - r.Start;
+                });
+                Add(ctx, "PostgreSQL, notifications off", quietFigures, load, n);
+                await quiet.StopAsync();
+            }
+
             // Round trips, through the counting proxy (not timed).
             var csb = new NpgsqlConnectionStringBuilder(ctx.Settings.Postgres);
             await using var proxy = new RoundTripCountingProxy(csb.Host!, csb.Port);

@@ -29,7 +29,7 @@ internal static class IdleScenario
         if (!ctx.Settings.Quick)
         {
             // A control with a known answer (60 polls a minute), to show the counting works.
-            await MeasureAsync(ctx, "control: polling every 1 s, notifications off", defaults: false, TimeSpan.FromSeconds(20));
+            await MeasureAsync(ctx, "control: polling every 1 s, notifications off", defaults: false, TimeSpan.FromSeconds(15));
         }
     }
 

@@ -38,6 +38,7 @@ internal static class WritersScenario
             var load = Machine.Load1().ToString("N2", CultureInfo.InvariantCulture);
             var runs = ctx.Settings.Runs;
             var rates = variants.Select(_ => new double[runs]).ToArray();
+            var cpu = variants.Select(_ => new CpuRuns()).ToArray();
             for (var run = -1; run < runs; run++)
             {
                 var d = run < 0 ? TimeSpan.FromSeconds(1) : duration;
@@ -46,10 +47,12 @@ internal static class WritersScenario
                 {
                     var v = (k + Math.Max(run, 0)) % variants.Length;
                     await Pg.ExecAsync(ctx.Db, $"truncate {ctx.Schema}.{Table}; vacuum analyze {ctx.Schema}.orders");
-                    var rate = await RateAsync(app, update, variants[v].Writer, writers, d);
+                    var cpu0 = await CpuSnapshot.TakeAsync(ctx.Db, null);
+                    var (rate, done) = await RateAsync(app, update, variants[v].Writer, writers, d);
                     if (run >= 0)
                     {
                         rates[v][run] = rate;
+                        cpu[v].Add((await CpuSnapshot.TakeAsync(ctx.Db, null)).PerMessageSince(cpu0, done));
                     }
                 }
 
@@ -60,11 +63,14 @@ internal static class WritersScenario
             }
 
             var p = new Dictionary<string, object?> { ["writers"] = writers, ["seconds"] = duration.TotalSeconds };
-            var note = $"writers: {writers} concurrent writers, each looping pooled open → BEGIN → UPDATE order → [EnqueueAsync] → COMMIT for {duration.TotalSeconds:N0} s per variant per run; dispatcher off; synchronous_commit on. With notifications on, the store adds SELECT pg_notify(…) to the insert's round trip; PostgreSQL then serialises the commits of all notifying transactions on one cluster-wide lock (async.c PreCommit_Notify), held through the WAL flush.";
+            var note = $"writers: {writers} concurrent writers, each looping pooled open → BEGIN → UPDATE order → [EnqueueAsync] → COMMIT for {duration.TotalSeconds:N0} s per variant per run; dispatcher off; synchronous_commit on. With notifications on, the store's insert also calls pg_notify (same statement); PostgreSQL then serialises the commits of all notifying transactions on one cluster-wide lock (async.c PreCommit_Notify), held through the WAL flush.";
             for (var i = 0; i < variants.Length; i++)
             {
-                ctx.Results.Add(new Measurement { Section = Section, Name = $"PostgreSQL: {writers} writers {variants[i].Label}", Unit = "orders/s", Runs = rates[i], Parameters = p, Note = note }, load);
+                ctx.Results.Add(new Measurement { Section = Section, Name = $"PostgreSQL: {writers} writers {variants[i].Label}", Unit = "orders/s", Runs = rates[i], Parameters = new(p) { ["cpu"] = cpu[i].ToJson() }, Note = note }, load);
             }
+
+            ctx.Results.Table(Section, "Writers, CPU µs per order (writers' process / PostgreSQL backends): "
+                + string.Join("; ", variants.Select((v, i) => string.Create(CultureInfo.InvariantCulture, $"{v.Label}: {Stats.Median(cpu[i].Self):N0} / {Stats.Median(cpu[i].Pg):N0}"))) + ".\n");
 
             ctx.Results.Add(new Measurement { Section = Section, Name = RatioName(writers, notifications: true), Unit = "ratio", Runs = [.. rates[1].Zip(rates[0], (x, y) => x / y)], Parameters = p, Note = note }, load);
             ctx.Results.Add(new Measurement { Section = Section, Name = RatioName(writers, notifications: false), Unit = "ratio", Runs = [.. rates[2].Zip(rates[0], (x, y) => x / y)], Parameters = p, Note = note }, load);
@@ -79,7 +85,7 @@ internal static class WritersScenario
     public static string RatioName(int writers, bool notifications) =>
         $"PostgreSQL: {writers} writers, with/without outbox, notifications {(notifications ? "on (default)" : "off")}";
 
-    private static async Task<double> RateAsync(NpgsqlDataSource app, string update, IOutboxWriter? writer, int writers, TimeSpan duration)
+    private static async Task<(double Rate, long Done)> RateAsync(NpgsqlDataSource app, string update, IOutboxWriter? writer, int writers, TimeSpan duration)
     {
         long done = 0;
         var stopAt = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
@@ -101,6 +107,6 @@ internal static class WritersScenario
         }
 
         await Task.WhenAll(tasks);
-        return done / sw.Elapsed.TotalSeconds;
+        return (done / sw.Elapsed.TotalSeconds, done);
     }
 }
