@@ -471,34 +471,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     }
 
     private static NpgsqlConnection OpenConnectionOf(DbTransaction transaction)
-    {
-        if (transaction is not NpgsqlTransaction npgsqlTransaction)
-        {
-            throw new ArgumentException(
-                $"The PostgreSQL outbox store enlists in an NpgsqlTransaction, but was given a {transaction.GetType().FullName}. " +
-                "Begin the transaction on an NpgsqlConnection to the outbox database.",
-                nameof(transaction));
-        }
-
-        NpgsqlConnection? connection;
-        try
-        {
-            connection = npgsqlTransaction.Connection;
-        }
-        catch (ObjectDisposedException)
-        {
-            connection = null;
-        }
-
-        if (connection is null || connection.State != ConnectionState.Open)
-        {
-            throw new ArgumentException(
-                "The transaction has no open connection: it was committed, rolled back or disposed, or its connection was closed.",
-                nameof(transaction));
-        }
-
-        return connection;
-    }
+        => StoreTransaction.Require<NpgsqlTransaction>(transaction, "PostgreSQL").Connection!;
 
     private NpgsqlCommand CreateCommand(NpgsqlConnection connection, string sql)
     {

@@ -96,20 +96,8 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
     {
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(entry);
-        if (transaction is not SqlTransaction sqlTransaction)
-        {
-            throw new ArgumentException(
-                $"The SQL Server outbox store needs a Microsoft.Data.SqlClient SqlTransaction, but got {transaction.GetType().FullName}. " +
-                "Begin the transaction on a SqlConnection to the database that holds the outbox table.",
-                nameof(transaction));
-        }
-
-        var connection = sqlTransaction.Connection;
-        if (connection is null || connection.State != ConnectionState.Open)
-        {
-            throw new ArgumentException(
-                "The transaction has no open connection (it was committed, rolled back or disposed).", nameof(transaction));
-        }
+        SqlTransaction sqlTransaction = StoreTransaction.Require<SqlTransaction>(transaction, "SQL Server");
+        SqlConnection connection = sqlTransaction.Connection!;
 
         var parameters = new
         {

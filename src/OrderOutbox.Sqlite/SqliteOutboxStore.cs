@@ -64,20 +64,8 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
     {
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(entry);
-        if (transaction is not SqliteTransaction sqliteTransaction)
-        {
-            throw new ArgumentException(
-                $"The SQLite outbox store needs a Microsoft.Data.Sqlite SqliteTransaction, but got {transaction.GetType().FullName}. " +
-                "Begin the transaction on a SqliteConnection to the database that holds the outbox table.",
-                nameof(transaction));
-        }
-
-        var connection = sqliteTransaction.Connection;
-        if (connection is null || connection.State != System.Data.ConnectionState.Open)
-        {
-            throw new ArgumentException(
-                "The transaction has no open connection (it was committed, rolled back or disposed).", nameof(transaction));
-        }
+        SqliteTransaction sqliteTransaction = StoreTransaction.Require<SqliteTransaction>(transaction, "SQLite");
+        SqliteConnection connection = sqliteTransaction.Connection!;
 
         using var command = connection.CreateCommand();
         command.Transaction = sqliteTransaction;
