@@ -208,11 +208,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = leaseOwner });
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = leaseUntil.ToUniversalTime() });
             List<OutboxMessage> claimed = await ReadMessagesAsync(command, batchSize, cancellationToken).ConfigureAwait(false);
-            claimed.Sort(static (a, b) =>
-            {
-                int byDue = a.NextAttemptAt.CompareTo(b.NextAttemptAt);
-                return byDue != 0 ? byDue : a.Id.CompareTo(b.Id);
-            });
+            claimed.Sort(ClaimOrder.OldestDueFirst);
             return claimed;
         }
     }

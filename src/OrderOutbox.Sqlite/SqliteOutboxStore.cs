@@ -107,11 +107,7 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
         transaction.Commit();
 
         // RETURNING gives no order; hand the records out oldest due first, as they were chosen.
-        claimed.Sort(static (a, b) =>
-        {
-            var byDue = a.NextAttemptAt.CompareTo(b.NextAttemptAt);
-            return byDue != 0 ? byDue : a.Id.CompareTo(b.Id);
-        });
+        claimed.Sort(ClaimOrder.OldestDueFirst);
         return claimed;
     }
 
