@@ -160,7 +160,7 @@ internal sealed partial class HttpDispatcher : IDispatcher
                 }
 
                 string text = Encoding.UTF8.GetString(buffer, 0, total).Trim();
-                return Processing.OutboxProcessor.Truncate(text, maxChars);
+                return Internal.OutboxText.Truncate(text, maxChars);
             }
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException)

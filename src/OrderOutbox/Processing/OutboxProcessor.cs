@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using OrderOutbox.Diagnostics;
 using OrderOutbox.Hosting;
+using OrderOutbox.Internal;
 
 namespace OrderOutbox.Processing;
 
@@ -71,7 +72,7 @@ internal sealed partial class OutboxProcessor : IOutboxProcessor
         _metrics = metrics;
         _logger = logger;
         InstanceId = string.IsNullOrWhiteSpace(_options.InstanceId) ? CreateInstanceId() : _options.InstanceId;
-        _timeoutText = "Timeout after " + FormatDuration(_options.DispatchTimeout);
+        _timeoutText = "Timeout after " + OutboxText.FormatDuration(_options.DispatchTimeout);
     }
 
     /// <summary>The name of this instance, the first part of every lease token.</summary>
@@ -95,28 +96,6 @@ internal sealed partial class OutboxProcessor : IOutboxProcessor
     /// <summary>Returns the next lease token: <c>{instanceId}/{sequence}</c>, unique per claim.</summary>
     internal string NextLeaseToken()
         => string.Create(CultureInfo.InvariantCulture, $"{InstanceId}/{Interlocked.Increment(ref _claimSequence)}");
-
-    internal static string FormatDuration(TimeSpan value)
-    {
-        if (value.Ticks % TimeSpan.TicksPerSecond == 0)
-        {
-            return ((long)value.TotalSeconds).ToString(CultureInfo.InvariantCulture) + "s";
-        }
-
-        return value.TotalMilliseconds.ToString("0.###", CultureInfo.InvariantCulture) + "ms";
-    }
-
-    /// <summary>Cuts <paramref name="text"/> to at most <paramref name="max"/> characters without splitting a surrogate pair.</summary>
-    internal static string Truncate(string? text, int max)
-    {
-        if (text is null || text.Length <= max)
-        {
-            return text ?? string.Empty;
-        }
-
-        int length = max > 0 && char.IsHighSurrogate(text[max - 1]) ? max - 1 : max;
-        return text[..length];
-    }
 
     private static string CreateInstanceId()
     {
@@ -378,7 +357,7 @@ internal sealed partial class OutboxProcessor : IOutboxProcessor
             else
             {
                 int failed = message.RetryCount + 1;
-                string error = Truncate(result.Error, MaxErrorLength);
+                string error = OutboxText.Storable(result.Error, MaxErrorLength);
                 if (result.Kind == DispatchResultKind.TransientFailure && owner._backoff.TryGetRetryDelay(failed, out TimeSpan delay))
                 {
                     resultName = "transient";

@@ -371,21 +371,4 @@ public sealed class OutboxProcessorTests
         (await processor.ProcessOnceAsync(Ct)).Should().Be(0);
         _store.ClaimTokens.Should().ContainSingle();
     }
-
-    [Fact]
-    public void Truncation_never_splits_a_surrogate_pair()
-    {
-        OutboxProcessor.Truncate("ab🧀cd", 3).Should().Be("ab");
-        OutboxProcessor.Truncate("ab🧀cd", 4).Should().Be("ab🧀");
-        OutboxProcessor.Truncate("short", 10).Should().Be("short");
-        OutboxProcessor.Truncate(null, 10).Should().BeEmpty();
-    }
-
-    [Theory]
-    [InlineData(10_000, "10s")]
-    [InlineData(500, "500ms")]
-    [InlineData(1_500, "1500ms")]
-    [InlineData(120_000, "120s")]
-    public void Timeouts_are_worded_compactly(int milliseconds, string expected)
-        => OutboxProcessor.FormatDuration(TimeSpan.FromMilliseconds(milliseconds)).Should().Be(expected);
 }
