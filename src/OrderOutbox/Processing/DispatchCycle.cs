@@ -1,0 +1,263 @@
+using System.Runtime.ExceptionServices;
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+
+namespace OrderOutbox.Processing;
+
+/// <summary>
+/// One dispatch cycle: claimers lease batches into a queue, <see cref="OutboxOptions.MaxConcurrency"/> workers take
+/// records from it one at a time and run them through the <see cref="AttemptExecutor"/>, and the verdicts go to the
+/// cycle's <see cref="OutcomeWriter"/>. At the end, records claimed but not attempted are released.
+/// </summary>
+/// <remarks>
+/// <para><b>Claimers.</b> <c>K = ceil(MaxConcurrency / BatchSize)</c> (1 to <see cref="MaxClaimers"/>) claimers run
+/// at once, so small batches still keep many concurrency slots fed. A claimer leases the next batch as soon as at most
+/// <c>K × BatchSize</c> records are left unstarted, until a claim comes back short (drained) or
+/// <see cref="OutboxOptions.OneBatchPerCycle"/>.</para>
+/// <para><b>Workers</b> each take the next record as soon as their call ends, so every slot stays busy and no batch
+/// waits for its slowest call.</para>
+/// </remarks>
+internal sealed partial class DispatchCycle : IDisposable
+{
+    /// <summary>The most claims one cycle runs at once (when <see cref="OutboxOptions.BatchSize"/> is smaller than
+    /// <see cref="OutboxOptions.MaxConcurrency"/>).</summary>
+    internal const int MaxClaimers = 8;
+
+    private readonly IOutboxStore _store;
+    private readonly AttemptExecutor _executor;
+    private readonly OutcomeWriter _writer;
+    private readonly LeaseTokens _tokens;
+    private readonly TimeProvider _time;
+    private readonly ILogger _logger;
+    private readonly CancellationToken _stopClaiming;
+    private readonly CancellationToken _abortInFlight;
+    private readonly int _batchSize;
+    private readonly int _concurrency;
+    private readonly bool _oneBatch;
+    private readonly TimeSpan _leaseDuration;
+    private readonly Channel<OutboxMessage> _queue = Channel.CreateUnbounded<OutboxMessage>(
+        new UnboundedChannelOptions { SingleWriter = false, SingleReader = false, AllowSynchronousContinuations = false });
+    private readonly SemaphoreSlim _room = new(0);
+    private readonly object _releaseGate = new();
+    private List<OutboxMessage>? _release;
+    private readonly int _claimers;
+    private readonly int _refillBelow;
+    private int _notStarted;
+    private int _waitingClaimers;
+    private int _runningClaimers;
+    private int _attempted;
+    private Exception? _claimError;
+
+    public DispatchCycle(
+        IOutboxStore store,
+        AttemptExecutor executor,
+        OutcomeWriter writer,
+        LeaseTokens tokens,
+        OutboxOptions options,
+        TimeProvider time,
+        ILogger logger,
+        CancellationToken stopClaiming,
+        CancellationToken abortInFlight)
+    {
+        _store = store;
+        _executor = executor;
+        _writer = writer;
+        _tokens = tokens;
+        _time = time;
+        _logger = logger;
+        _stopClaiming = stopClaiming;
+        _abortInFlight = abortInFlight;
+        _batchSize = options.BatchSize;
+        _concurrency = options.MaxConcurrency;
+        _oneBatch = options.OneBatchPerCycle;
+        _leaseDuration = options.LeaseDuration;
+        _claimers = ClaimerCount(options);
+        _refillBelow = _claimers * _batchSize;
+        _runningClaimers = _claimers;
+    }
+
+    /// <summary>How many claims a cycle runs at once: <c>ceil(MaxConcurrency / BatchSize)</c>, 1 to <see cref="MaxClaimers"/>
+    /// (1 with <see cref="OutboxOptions.OneBatchPerCycle"/>).</summary>
+    /// <param name="options">The engine's options.</param>
+    /// <returns>The number of claimers.</returns>
+    internal static int ClaimerCount(OutboxOptions options)
+        => options.OneBatchPerCycle
+            ? 1
+            : Math.Clamp((options.MaxConcurrency + options.BatchSize - 1) / options.BatchSize, 1, MaxClaimers);
+
+    public void Dispose() => _room.Dispose();
+
+    /// <summary>Runs the cycle to its end.</summary>
+    /// <returns>The number of records attempted.</returns>
+    public async Task<int> RunAsync()
+    {
+        var tasks = new Task[_concurrency + _claimers];
+        for (int i = 0; i < _claimers; i++)
+        {
+            tasks[_concurrency + i] = ClaimLoopAsync();
+        }
+
+        for (int i = 0; i < _concurrency; i++)
+        {
+            tasks[i] = WorkerAsync();
+        }
+
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+
+        while (_queue.Reader.TryRead(out OutboxMessage? left))
+        {
+            AddRelease(left);
+        }
+
+        if (_release is { Count: > 0 } release)
+        {
+            try
+            {
+                await _store.ReleaseAsync(release, CancellationToken.None).ConfigureAwait(false);
+                LogReleased(release.Count);
+            }
+            catch (Exception ex)
+            {
+                LogReleaseFailed(ex, release.Count);
+            }
+        }
+
+        await _writer.WhenIdleAsync().ConfigureAwait(false);
+
+        if ((_claimError ?? _writer.Error) is { } error)
+        {
+            ExceptionDispatchInfo.Throw(error);
+        }
+
+        LogCycleCompleted(_attempted);
+        return _attempted;
+    }
+
+    private async Task ClaimLoopAsync()
+    {
+        try
+        {
+            while (!_stopClaiming.IsCancellationRequested && _writer.Error is null)
+            {
+                while (Volatile.Read(ref _notStarted) > _refillBelow)
+                {
+                    Interlocked.Increment(ref _waitingClaimers);
+                    try
+                    {
+                        await _room.WaitAsync(_stopClaiming).ConfigureAwait(false);
+                    }
+                    finally
+                    {
+                        Interlocked.Decrement(ref _waitingClaimers);
+                    }
+                }
+
+                if (_stopClaiming.IsCancellationRequested || _writer.Error is not null)
+                {
+                    break;
+                }
+
+                DateTimeOffset now = _time.GetUtcNow();
+                IReadOnlyList<OutboxMessage> batch = await _store
+                    .ClaimAsync(_batchSize, _tokens.Next(), now, now + _leaseDuration, _abortInFlight)
+                    .ConfigureAwait(false);
+
+                int count = batch.Count;
+                if (count > 0)
+                {
+                    Interlocked.Add(ref _notStarted, count);
+                    ChannelWriter<OutboxMessage> writer = _queue.Writer;
+                    for (int i = 0; i < count; i++)
+                    {
+                        writer.TryWrite(batch[i]);
+                    }
+                }
+
+                if (count < _batchSize || _oneBatch)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (_stopClaiming.IsCancellationRequested || _abortInFlight.IsCancellationRequested)
+        {
+            // a clean stop
+        }
+        catch (Exception ex)
+        {
+            Interlocked.CompareExchange(ref _claimError, ex, null);
+        }
+        finally
+        {
+            if (Interlocked.Decrement(ref _runningClaimers) == 0)
+            {
+                _queue.Writer.TryComplete();
+            }
+        }
+    }
+
+    private async Task WorkerAsync()
+    {
+        ChannelReader<OutboxMessage> reader = _queue.Reader;
+        using var timeout = new TimeoutSource(_time, _abortInFlight);
+        while (true)
+        {
+            if (!reader.TryRead(out OutboxMessage? message))
+            {
+                try
+                {
+                    if (!await reader.WaitToReadAsync(_stopClaiming).ConfigureAwait(false))
+                    {
+                        return;
+                    }
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+
+                continue;
+            }
+
+            if (_stopClaiming.IsCancellationRequested)
+            {
+                AddRelease(message);
+                return;
+            }
+
+            // Wake a waiting claimer whenever the queue is at or below the refill mark (a claimer re-checks, so a
+            // spare release is harmless; waking only at an exact crossing could strand a second claimer).
+            if (Interlocked.Decrement(ref _notStarted) <= _refillBelow && Volatile.Read(ref _waitingClaimers) > 0)
+            {
+                _room.Release();
+            }
+
+            try
+            {
+                AttemptClassification? verdict = await _executor.ExecuteAsync(message, timeout, _abortInFlight).ConfigureAwait(false);
+                if (verdict is { } attempt)
+                {
+                    Interlocked.Increment(ref _attempted);
+                    _writer.Add(attempt, message);
+                }
+                else
+                {
+                    AddRelease(message);
+                }
+            }
+            catch (Exception ex)
+            {
+                // Nothing recorded: the lease expires and the record is attempted again (at-least-once).
+                LogDispatchCrashed(ex, message.Id);
+            }
+        }
+    }
+
+    private void AddRelease(OutboxMessage message)
+    {
+        lock (_releaseGate)
+        {
+            (_release ??= []).Add(message);
+        }
+    }
+}
