@@ -12,6 +12,10 @@ internal static class AttemptClassifier
     /// <summary>The longest <c>last_error</c> written.</summary>
     public const int MaxErrorLength = 2000;
 
+    /// <summary>The error stored for <c>default(DispatchResult)</c>, which never means success.</summary>
+    public const string UnknownResultError =
+        "The dispatcher returned default(DispatchResult) (DispatchResultKind.Unknown), which is not a result: return DispatchResult.Success, Transient(...) or Permanent(...). Treated as a transient failure.";
+
     /// <summary>Classifies an attempt that returned <paramref name="result"/>.</summary>
     /// <param name="message">The claimed record.</param>
     /// <param name="result">What the dispatcher returned.</param>
@@ -26,7 +30,8 @@ internal static class AttemptClassifier
             DispatchResultKind.Success => new(OutboxOutcome.Sent(message, attemptedAt, completedAt), "success", string.Empty),
             DispatchResultKind.PermanentFailure => new(
                 OutboxOutcome.DeadLetter(message, attemptedAt, completedAt, OutboxText.Storable(result.Error, MaxErrorLength)), "permanent", "permanent"),
-            _ => Transient(message, result.Error, result.RetryAfter, "transient", backoff, attemptedAt, completedAt),
+            DispatchResultKind.TransientFailure => Transient(message, result.Error, result.RetryAfter, "transient", backoff, attemptedAt, completedAt),
+            _ => Transient(message, UnknownResultError, null, "unknown_result", backoff, attemptedAt, completedAt),
         };
 
     /// <summary>Classifies an attempt that exceeded its timeout: a transient failure, <c>error.type</c> <c>timeout</c>.</summary>

@@ -156,6 +156,19 @@ public sealed class AttemptClassifierTests
     }
 
     [Fact]
+    public void A_default_result_is_a_transient_failure_never_a_success()
+    {
+        AttemptClassification verdict = AttemptClassifier.Classify(Claimed(0), default, Seed, Attempted, Completed);
+
+        default(DispatchResult).Kind.Should().Be(DispatchResultKind.Unknown);
+        verdict.Outcome.Status.Should().Be(OutboxStatus.Failed);
+        verdict.Outcome.NextAttemptAt.Should().Be(Completed.AddMinutes(1));
+        verdict.Outcome.LastError.Should().Be(AttemptClassifier.UnknownResultError).And.Contain("default(DispatchResult)");
+        verdict.ResultName.Should().Be("transient");
+        verdict.ErrorType.Should().Be("unknown_result");
+    }
+
+    [Fact]
     public void The_error_text_is_made_storable_and_cut_to_the_limit()
     {
         AttemptClassification nul = AttemptClassifier.Classify(Claimed(0), DispatchResult.Transient("err\0x"), Seed, Attempted, Completed);
