@@ -83,7 +83,8 @@ public sealed class OutboxOptions
     public bool RunDispatcher { get; set; } = true;
 
     /// <summary>
-    /// The name of this instance, used in lease tokens (<c>locked_by</c>) and telemetry.
+    /// The name of this instance, used in lease tokens (<c>locked_by</c> = <c>{InstanceId}/{random}/{sequence}</c>; the
+    /// random part, drawn per process, keeps replicas that share one configured name apart) and telemetry.
     /// <see langword="null"/> means machine name, process ID and a random suffix.
     /// </summary>
     /// <value>Default <see langword="null"/>; at most 100 characters.</value>

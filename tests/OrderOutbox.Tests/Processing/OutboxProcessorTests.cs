@@ -195,7 +195,11 @@ public sealed class OutboxProcessorTests
         await processor.ProcessOnceAsync(Ct);
         await processor.ProcessOnceAsync(Ct);
 
-        _store.ClaimTokens.Should().Equal("worker-a/1", "worker-a/2", "worker-a/3", "worker-a/4");
+        // {InstanceId}/{random per engine}/{sequence}: the random part keeps replicas that share an InstanceId apart.
+        _store.ClaimTokens.Should().HaveCount(4).And.OnlyHaveUniqueItems();
+        string prefix = _store.ClaimTokens[0][..^1];
+        prefix.Should().MatchRegex("^worker-a/[0-9a-f]{16}/$");
+        _store.ClaimTokens.Should().Equal(prefix + "1", prefix + "2", prefix + "3", prefix + "4");
     }
 
     [Fact]
