@@ -28,6 +28,9 @@ public sealed class OutboxOptions
     /// <summary>The default <see cref="LeaseDuration"/>: 5 minutes.</summary>
     public static readonly TimeSpan DefaultLeaseDuration = TimeSpan.FromMinutes(5);
 
+    /// <summary>The default <see cref="DeadLetterHandlerTimeout"/>: 30 seconds.</summary>
+    public static readonly TimeSpan DefaultDeadLetterHandlerTimeout = TimeSpan.FromSeconds(30);
+
     /// <summary>The default <see cref="MaxPayloadBytes"/>: 1 MiB.</summary>
     public const int DefaultMaxPayloadBytes = 1024 * 1024;
 
@@ -69,6 +72,15 @@ public sealed class OutboxOptions
     /// </summary>
     /// <value>Default <see langword="false"/>.</value>
     public bool OneBatchPerCycle { get; set; }
+
+    /// <summary>
+    /// The time limit of one <see cref="IDeadLetterHandler"/> call. Handlers run on their own background loop, never in
+    /// the way of outcome writes or cycles; when a call exceeds this limit its token fires, and a handler that ignores the
+    /// token is logged and left behind so the next one runs.
+    /// </summary>
+    /// <value>Default 30 seconds; allowed 10 milliseconds to 1 hour.</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan DeadLetterHandlerTimeout { get; set; } = DefaultDeadLetterHandlerTimeout;
 
     /// <summary>The largest accepted payload, in UTF-8 bytes; larger payloads are refused at enqueue.</summary>
     /// <value>Default 1 MiB (1,048,576); allowed 1 to 67,108,864 (64 MiB).</value>

@@ -35,7 +35,7 @@ internal sealed partial class DispatchCycle : IDisposable
     private readonly int _concurrency;
     private readonly bool _oneBatch;
     private readonly TimeSpan _leaseDuration;
-    private readonly Channel<OutboxMessage> _queue = Channel.CreateUnbounded<OutboxMessage>(
+    private readonly Channel<ClaimedRecord> _queue = Channel.CreateUnbounded<ClaimedRecord>(
         new UnboundedChannelOptions { SingleWriter = false, SingleReader = false, AllowSynchronousContinuations = false });
     private readonly SemaphoreSlim _room = new(0);
     private readonly object _releaseGate = new();
@@ -104,9 +104,9 @@ internal sealed partial class DispatchCycle : IDisposable
 
         await Task.WhenAll(tasks).ConfigureAwait(false);
 
-        while (_queue.Reader.TryRead(out OutboxMessage? left))
+        while (_queue.Reader.TryRead(out ClaimedRecord left))
         {
-            AddRelease(left);
+            AddRelease(left.Message);
         }
 
         if (_release is { Count: > 0 } release)
@@ -158,18 +158,19 @@ internal sealed partial class DispatchCycle : IDisposable
                 }
 
                 DateTimeOffset now = _time.GetUtcNow();
+                DateTimeOffset leaseUntil = now + _leaseDuration;
                 IReadOnlyList<OutboxMessage> batch = await _store
-                    .ClaimAsync(_batchSize, _tokens.Next(), now, now + _leaseDuration, _abortInFlight)
+                    .ClaimAsync(_batchSize, _tokens.Next(), now, leaseUntil, _abortInFlight)
                     .ConfigureAwait(false);
 
                 int count = batch.Count;
                 if (count > 0)
                 {
                     Interlocked.Add(ref _notStarted, count);
-                    ChannelWriter<OutboxMessage> writer = _queue.Writer;
+                    ChannelWriter<ClaimedRecord> writer = _queue.Writer;
                     for (int i = 0; i < count; i++)
                     {
-                        writer.TryWrite(batch[i]);
+                        writer.TryWrite(new ClaimedRecord(batch[i], leaseUntil));
                     }
                 }
 
@@ -198,11 +199,11 @@ internal sealed partial class DispatchCycle : IDisposable
 
     private async Task WorkerAsync()
     {
-        ChannelReader<OutboxMessage> reader = _queue.Reader;
+        ChannelReader<ClaimedRecord> reader = _queue.Reader;
         using var timeout = new TimeoutSource(_time, _abortInFlight);
         while (true)
         {
-            if (!reader.TryRead(out OutboxMessage? message))
+            if (!reader.TryRead(out ClaimedRecord claimed))
             {
                 try
                 {
@@ -219,6 +220,7 @@ internal sealed partial class DispatchCycle : IDisposable
                 continue;
             }
 
+            OutboxMessage message = claimed.Message;
             if (_stopClaiming.IsCancellationRequested)
             {
                 AddRelease(message);
@@ -238,7 +240,7 @@ internal sealed partial class DispatchCycle : IDisposable
                 if (verdict is { } attempt)
                 {
                     Interlocked.Increment(ref _attempted);
-                    _writer.Add(attempt, message);
+                    _writer.Add(attempt, message, claimed.LeaseUntil);
                 }
                 else
                 {
@@ -252,6 +254,9 @@ internal sealed partial class DispatchCycle : IDisposable
             }
         }
     }
+
+    /// <summary>A claimed record waiting in the queue, with the end of the lease it was claimed with.</summary>
+    private readonly record struct ClaimedRecord(OutboxMessage Message, DateTimeOffset LeaseUntil);
 
     private void AddRelease(OutboxMessage message)
     {

@@ -49,7 +49,7 @@ internal sealed class OutboxProcessor : IOutboxProcessor
         _logger = logger;
         _tokens = new LeaseTokens(_options.InstanceId);
         _executor = new AttemptExecutor(dispatcher, backoff, timeProvider, metrics, _options.DispatchTimeout);
-        _deadLetters = new DeadLetterNotifier(deadLetterHandlers.ToArray(), logger);
+        _deadLetters = new DeadLetterNotifier(deadLetterHandlers.ToArray(), _options.DeadLetterHandlerTimeout, timeProvider, logger);
     }
 
     /// <summary>The name of this instance, the first part of every lease token.</summary>
@@ -66,7 +66,7 @@ internal sealed class OutboxProcessor : IOutboxProcessor
     internal async Task<int> RunCycleAsync(CancellationToken stopClaiming, CancellationToken abortInFlight)
     {
         _wakeUp.Reset();
-        var writer = new OutcomeWriter(_store, _metrics, _deadLetters, _logger, abortInFlight);
+        var writer = new OutcomeWriter(_store, _metrics, _deadLetters, _timeProvider, _logger, abortInFlight);
         using var cycle = new DispatchCycle(_store, _executor, writer, _tokens, _options, _timeProvider, _logger, stopClaiming, abortInFlight);
         return await cycle.RunAsync().ConfigureAwait(false);
     }
