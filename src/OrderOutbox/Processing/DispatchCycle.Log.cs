@@ -15,4 +15,7 @@ internal sealed partial class DispatchCycle
 
     [LoggerMessage(EventId = 1110, Level = LogLevel.Debug, Message = "Outbox cycle attempted {Count} records")]
     private partial void LogCycleCompleted(int count);
+
+    [LoggerMessage(EventId = 1117, Level = LogLevel.Warning, Message = "Outbox message {MessageId} was released, not dispatched: its lease ends at {LeaseUntil:O}, too soon for a whole call and its outcome write; it is due again at once")]
+    private partial void LogLeaseTooShort(Guid messageId, DateTimeOffset leaseUntil);
 }

@@ -12,10 +12,12 @@ namespace OrderOutbox.Processing;
 /// <remarks>
 /// <para><b>Claimers.</b> <c>K = ceil(MaxConcurrency / BatchSize)</c> (1 to <see cref="MaxClaimers"/>) claimers run
 /// at once, so small batches still keep many concurrency slots fed. A claimer leases the next batch as soon as at most
-/// <c>K × BatchSize</c> records are left unstarted, until a claim comes back short (drained) or
-/// <see cref="OutboxOptions.OneBatchPerCycle"/>.</para>
+/// <c>K × BatchSize</c> records are left unstarted and the cycle holds fewer claimed-but-unfinished records than
+/// <see cref="LeaseBudget.MaxOutstanding"/> (a claim is cut to what fits), until a claim comes back short of what it
+/// asked for (drained) or <see cref="OutboxOptions.OneBatchPerCycle"/>.</para>
 /// <para><b>Workers</b> each take the next record as soon as their call ends, so every slot stays busy and no batch
-/// waits for its slowest call.</para>
+/// waits for its slowest call. A record whose lease no longer covers a whole call and its outcome write
+/// (<see cref="LeaseBudget.StartMargin"/>) is released instead of started.</para>
 /// </remarks>
 internal sealed partial class DispatchCycle : IDisposable
 {
@@ -35,6 +37,9 @@ internal sealed partial class DispatchCycle : IDisposable
     private readonly int _concurrency;
     private readonly bool _oneBatch;
     private readonly TimeSpan _leaseDuration;
+    private readonly TimeSpan _startMargin;
+    private readonly int _maxOutstanding;
+    private readonly int _minClaim;
     private readonly Channel<ClaimedRecord> _queue = Channel.CreateUnbounded<ClaimedRecord>(
         new UnboundedChannelOptions { SingleWriter = false, SingleReader = false, AllowSynchronousContinuations = false });
     private readonly SemaphoreSlim _room = new(0);
@@ -43,6 +48,7 @@ internal sealed partial class DispatchCycle : IDisposable
     private readonly int _claimers;
     private readonly int _refillBelow;
     private int _notStarted;
+    private int _outstanding;
     private int _waitingClaimers;
     private int _runningClaimers;
     private int _attempted;
@@ -71,6 +77,9 @@ internal sealed partial class DispatchCycle : IDisposable
         _concurrency = options.MaxConcurrency;
         _oneBatch = options.OneBatchPerCycle;
         _leaseDuration = options.LeaseDuration;
+        _startMargin = LeaseBudget.StartMargin(options.DispatchTimeout);
+        _maxOutstanding = LeaseBudget.MaxOutstanding(options);
+        _minClaim = Math.Min(_batchSize, Math.Max(1, _maxOutstanding / 2));
         _claimers = ClaimerCount(options);
         _refillBelow = _claimers * _batchSize;
         _runningClaimers = _claimers;
@@ -139,31 +148,27 @@ internal sealed partial class DispatchCycle : IDisposable
         {
             while (!_stopClaiming.IsCancellationRequested && _writer.Error is null)
             {
-                while (Volatile.Read(ref _notStarted) > _refillBelow)
-                {
-                    Interlocked.Increment(ref _waitingClaimers);
-                    try
-                    {
-                        await _room.WaitAsync(_stopClaiming).ConfigureAwait(false);
-                    }
-                    finally
-                    {
-                        Interlocked.Decrement(ref _waitingClaimers);
-                    }
-                }
-
-                if (_stopClaiming.IsCancellationRequested || _writer.Error is not null)
+                int requested = await ReserveAsync().ConfigureAwait(false);
+                if (requested == 0)
                 {
                     break;
                 }
 
                 DateTimeOffset now = _time.GetUtcNow();
                 DateTimeOffset leaseUntil = now + _leaseDuration;
-                IReadOnlyList<OutboxMessage> batch = await _store
-                    .ClaimAsync(_batchSize, _tokens.Next(), now, leaseUntil, _abortInFlight)
-                    .ConfigureAwait(false);
+                IReadOnlyList<OutboxMessage> batch;
+                try
+                {
+                    batch = await _store.ClaimAsync(requested, _tokens.Next(), now, leaseUntil, _abortInFlight).ConfigureAwait(false);
+                }
+                catch
+                {
+                    Interlocked.Add(ref _outstanding, -requested);
+                    throw;
+                }
 
                 int count = batch.Count;
+                Interlocked.Add(ref _outstanding, count - requested);
                 if (count > 0)
                 {
                     Interlocked.Add(ref _notStarted, count);
@@ -174,7 +179,7 @@ internal sealed partial class DispatchCycle : IDisposable
                     }
                 }
 
-                if (count < _batchSize || _oneBatch)
+                if (count < requested || _oneBatch)
                 {
                     break;
                 }
@@ -194,6 +199,70 @@ internal sealed partial class DispatchCycle : IDisposable
             {
                 _queue.Writer.TryComplete();
             }
+        }
+    }
+
+    /// <summary>
+    /// Waits until there is room for a claim (few enough records unstarted, and the lease budget not spent), then
+    /// reserves the claim's size. Returns 0 when the cycle stops claiming.
+    /// </summary>
+    private async Task<int> ReserveAsync()
+    {
+        while (!_stopClaiming.IsCancellationRequested && _writer.Error is null)
+        {
+            if (TryReserve(out int take))
+            {
+                return take;
+            }
+
+            Interlocked.Increment(ref _waitingClaimers);
+            try
+            {
+                // Re-checked after announcing the wait: a worker that freed room in between either sees a waiting
+                // claimer (and wakes it) or its change is seen here.
+                if (TryReserve(out take))
+                {
+                    return take;
+                }
+
+                await _room.WaitAsync(_stopClaiming).ConfigureAwait(false);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _waitingClaimers);
+            }
+        }
+
+        return 0;
+    }
+
+    private bool TryReserve(out int take)
+    {
+        while (true)
+        {
+            int outstanding = Volatile.Read(ref _outstanding);
+            int room = _maxOutstanding - outstanding;
+            if (Volatile.Read(ref _notStarted) > _refillBelow || room < _minClaim)
+            {
+                take = 0;
+                return false;
+            }
+
+            take = Math.Min(_batchSize, room);
+            if (Interlocked.CompareExchange(ref _outstanding, outstanding + take, outstanding) == outstanding)
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>A record's call ended (or it was set aside): its slot in the lease budget is free again.</summary>
+    private void Finished()
+    {
+        Interlocked.Decrement(ref _outstanding);
+        if (Volatile.Read(ref _waitingClaimers) > 0)
+        {
+            _room.Release();
         }
     }
 
@@ -234,6 +303,16 @@ internal sealed partial class DispatchCycle : IDisposable
                 _room.Release();
             }
 
+            if (_time.GetUtcNow() + _startMargin > claimed.LeaseUntil)
+            {
+                // Too little lease left for a whole call and its outcome write: starting it could let this record be
+                // claimed again while the call runs. Released instead; it is due again at once.
+                AddRelease(message);
+                LogLeaseTooShort(message.Id, claimed.LeaseUntil);
+                Finished();
+                continue;
+            }
+
             try
             {
                 AttemptClassification? verdict = await _executor.ExecuteAsync(message, timeout, _abortInFlight).ConfigureAwait(false);
@@ -252,6 +331,8 @@ internal sealed partial class DispatchCycle : IDisposable
                 // Nothing recorded: the lease expires and the record is attempted again (at-least-once).
                 LogDispatchCrashed(ex, message.Id);
             }
+
+            Finished();
         }
     }
 

@@ -24,4 +24,37 @@ public sealed class LeaseRuleValidatorTests
 
         result.Succeeded.Should().BeTrue(result.FailureMessage);
     }
+
+    public static TheoryData<double, double, bool> LeaseRows => new()
+    {
+        // DispatchTimeout s, LeaseDuration s, valid: the lease must hold one call plus min(DispatchTimeout, 5 s)
+        { 10, 15, true },
+        { 10, 14.999, false },
+        { 10, 31, true },   // B 10 / C 11 / T 10 s: accepted, and the engine honours it (LeaseRuleEngineTests)
+        { 2, 4, true },
+        { 2, 3.9, false },
+        { 600, 605, true },
+        { 600, 300, false },
+    };
+
+    [Theory]
+    [MemberData(nameof(LeaseRows))]
+    public void The_lease_must_hold_one_call_and_its_outcome_write(double timeoutSeconds, double leaseSeconds, bool valid)
+    {
+        var options = new OutboxOptions
+        {
+            BatchSize = 10,
+            MaxConcurrency = 11,
+            DispatchTimeout = TimeSpan.FromSeconds(timeoutSeconds),
+            LeaseDuration = TimeSpan.FromSeconds(leaseSeconds),
+        };
+
+        ValidateOptionsResult result = new OutboxOptionsValidator().Validate(null, options);
+
+        result.Succeeded.Should().Be(valid, result.FailureMessage);
+        if (!valid)
+        {
+            result.FailureMessage.Should().Contain("OutboxOptions.LeaseDuration = ").And.Contain("must be at least");
+        }
+    }
 }
