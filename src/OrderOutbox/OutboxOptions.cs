@@ -31,6 +31,9 @@ public sealed class OutboxOptions
     /// <summary>The default <see cref="DeadLetterHandlerTimeout"/>: 30 seconds.</summary>
     public static readonly TimeSpan DefaultDeadLetterHandlerTimeout = TimeSpan.FromSeconds(30);
 
+    /// <summary>The default <see cref="ShutdownGracePeriod"/>: 20 seconds.</summary>
+    public static readonly TimeSpan DefaultShutdownGracePeriod = TimeSpan.FromSeconds(20);
+
     /// <summary>The default <see cref="MaxPayloadBytes"/>: 1 MiB.</summary>
     public const int DefaultMaxPayloadBytes = 1024 * 1024;
 
@@ -81,6 +84,17 @@ public sealed class OutboxOptions
     /// <value>Default 30 seconds; allowed 10 milliseconds to 1 hour.</value>
     [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
     public TimeSpan DeadLetterHandlerTimeout { get; set; } = DefaultDeadLetterHandlerTimeout;
+
+    /// <summary>
+    /// How long dispatch calls in flight may go on once the host starts stopping. Then (or when the host's own shutdown
+    /// timeout fires, if that is sooner) they are cancelled, their records released, and the last outcomes written —
+    /// all before the hosted dispatcher's <c>StopAsync</c> returns. Keep it below the host's
+    /// <c>HostOptions.ShutdownTimeout</c> (30 seconds by default) with a margin of a few seconds for those writes; the
+    /// default leaves 10 seconds of the default host timeout.
+    /// </summary>
+    /// <value>Default 20 seconds; allowed 0 (cancel at once) to 1 hour.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan ShutdownGracePeriod { get; set; } = DefaultShutdownGracePeriod;
 
     /// <summary>The largest accepted payload, in UTF-8 bytes; larger payloads are refused at enqueue.</summary>
     /// <value>Default 1 MiB (1,048,576); allowed 1 to 67,108,864 (64 MiB).</value>

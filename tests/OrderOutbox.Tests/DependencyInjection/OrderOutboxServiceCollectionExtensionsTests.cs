@@ -76,6 +76,8 @@ public sealed class OrderOutboxServiceCollectionExtensionsTests
         { "OutboxOptions.LeaseDuration = 00:00:12", o => o.LeaseDuration = TimeSpan.FromSeconds(12) },
         { "OutboxOptions.LeaseDuration = 00:05:00", o => o.DispatchTimeout = TimeSpan.FromMinutes(5) },
         { "OutboxOptions.DeadLetterHandlerTimeout = 00:00:00", o => o.DeadLetterHandlerTimeout = TimeSpan.Zero },
+        { "OutboxOptions.ShutdownGracePeriod = -00:00:01", o => o.ShutdownGracePeriod = TimeSpan.FromSeconds(-1) },
+        { "OutboxOptions.ShutdownGracePeriod = 01:00:01", o => o.ShutdownGracePeriod = TimeSpan.FromSeconds(3601) },
         { "OutboxOptions.DeadLetterHandlerTimeout = 02:00:00", o => o.DeadLetterHandlerTimeout = TimeSpan.FromHours(2) },
     };
 

@@ -220,6 +220,33 @@ public sealed class OutboxDispatcherServiceTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task The_grace_period_cancels_calls_in_flight_before_the_host_gives_up_and_stop_returns_after_the_release()
+    {
+        Guid id = _store.AddMany(1, Start)[0];
+        var firstStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var dispatcher = new TestDispatcher(_time, async (_, _, ct) =>
+        {
+            firstStarted.TrySetResult();
+            await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+            return DispatchResult.Success;
+        });
+        OutboxDispatcherService service = CreateService(dispatcher, o => o.ShutdownGracePeriod = TimeSpan.FromSeconds(3));
+
+        await service.StartAsync(Ct);
+        await firstStarted.Task.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        Task stopping = service.StopAsync(CancellationToken.None); // a host that would wait for ever
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await Task.Delay(50, Ct);
+        stopping.IsCompleted.Should().BeFalse("the call may go on during the grace period");
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await stopping.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+
+        service.ExecuteTask!.IsCompleted.Should().BeTrue("StopAsync returns only after the loop has ended");
+        _store.Get(id).LeaseOwner.Should().BeNull("the cancelled call's record was released before StopAsync returned");
+        _store.Get(id).RetryCount.Should().Be(0);
+    }
+
+    [Fact]
     public async Task Sent_records_are_purged_when_a_retention_is_set()
     {
         Guid id = _store.AddMany(1, Start)[0];
