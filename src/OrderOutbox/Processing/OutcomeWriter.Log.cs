@@ -19,7 +19,7 @@ internal sealed partial class OutcomeWriter
     [LoggerMessage(EventId = 1105, Level = LogLevel.Error, Message = "Writing {Count} outbox outcomes failed until their leases ran out; their records are attempted again when their leases expire")]
     private partial void LogWriteFailed(Exception exception, int count);
 
-    [LoggerMessage(EventId = 1111, Level = LogLevel.Warning, Message = "Writing {Count} outbox outcomes failed (attempt {Attempt}); retrying in {Delay}")]
+    [LoggerMessage(EventId = 1111, Level = LogLevel.Warning, Message = "An outcome write of {Count} outbox records did not go through (attempt {Attempt}); retrying in {Delay}")]
     private partial void LogWriteRetried(Exception exception, int count, int attempt, TimeSpan delay);
 
     [LoggerMessage(EventId = 1112, Level = LogLevel.Warning, Message = "Writing {Count} outbox outcomes together failed {Attempts} times; writing them one by one so that one bad outcome cannot lose the others")]

@@ -212,6 +212,8 @@ internal sealed partial class OutcomeWriter
                 if (!anyLanded)
                 {
                     _error ??= last;
+                    Guarded(() => LogWriteFailed(last!, pending.Count));
+                    return;
                 }
 
                 foreach (int i in pending)
