@@ -53,11 +53,15 @@ public sealed class ForcedShutdownPostgreSqlTests(PostgreSqlOutboxStoreFixture f
         await dispatcher.TwoStarted.Task.WaitAsync(TimeSpan.FromSeconds(30), Ct);
         (await CountLeasedAsync(tableOptions.TableName)).Should().Be(10, "ten records are claimed: two in flight, eight waiting");
 
+        var stopwatch = System.Diagnostics.Stopwatch.StartNew();
         await host.StopAsync(CancellationToken.None);
+        stopwatch.Stop();
         host.Dispose();
+        TestContext.Current.TestOutputHelper?.WriteLine($"forced shutdown: StopAsync took {stopwatch.ElapsedMilliseconds} ms with a 500 ms host shutdown timeout");
 
         (await CountLeasedAsync(tableOptions.TableName)).Should().Be(0, "every lease is released before StopAsync returns");
         dispatcher.Cancelled.Should().Be(2, "the calls in flight were cancelled within the shutdown timeout");
+        stopwatch.Elapsed.Should().BeLessThan(TimeSpan.FromSeconds(5.5), "cancelled at the host's 500 ms timeout, then at most 5 s of cleanup");
     }
 
     private async Task<long> CountLeasedAsync(string table)

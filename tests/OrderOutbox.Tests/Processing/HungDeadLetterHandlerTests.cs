@@ -32,6 +32,29 @@ public sealed class HungDeadLetterHandlerTests
         await Eventually.TrueAsync(() => hung.Calls == 1, "the handler was called once");
     }
 
+    [Fact]
+    public async Task A_hung_handler_is_left_behind_after_the_dead_letter_handler_timeout_and_the_next_one_runs()
+    {
+        var store = new InMemoryOutboxStore(_time);
+        Guid id = store.AddMany(1, Start)[0];
+        var dispatcher = new TestDispatcher(_time, (_, _) => DispatchResult.Permanent("HTTP 400 Bad Request"));
+        var hung = new HungHandler();
+        var next = new RecordingDeadLetterHandler();
+        var logger = new Microsoft.Extensions.Logging.Testing.FakeLogger<OutboxProcessor>();
+        OutboxProcessor processor = Processors.Create(
+            store, dispatcher, _time, new OutboxOptions { DeadLetterHandlerTimeout = TimeSpan.FromSeconds(30) }, deadLetterHandlers: [hung, next], logger: logger);
+
+        await processor.ProcessOnceAsync(Ct).WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        await Eventually.TrueAsync(() => hung.Calls == 1, "the first handler was called");
+        _time.Advance(TimeSpan.FromSeconds(29));
+        await Task.Delay(50, Ct);
+        next.Received.Should().BeEmpty("the first handler still has time");
+
+        await Eventually.TrueAsync(() => next.Received.Count == 1, "after 30 s the hung handler is left behind and the next runs", step: () => _time.Advance(TimeSpan.FromSeconds(1)));
+        next.Received[0].Id.Should().Be(id);
+        logger.Collector.GetSnapshot().Should().Contain(r => r.Id.Id == 1116 && r.Message.Contains(id.ToString(), StringComparison.Ordinal) && r.Message.Contains("00:00:30", StringComparison.Ordinal));
+    }
+
     private sealed class HungHandler : IDeadLetterHandler
     {
         private int _calls;
