@@ -30,7 +30,7 @@ public sealed class LeaseRuleValidatorTests
         // DispatchTimeout s, LeaseDuration s, valid: the lease must hold one call plus min(DispatchTimeout, 5 s)
         { 10, 15, true },
         { 10, 14.999, false },
-        { 10, 31, true },   // B 10 / C 11 / T 10 s: accepted, and the engine honours it (LeaseRuleEngineTests)
+        { 10, 31, true },   // B 10 / C 11 / T 10 s: accepted, and the engine honours it (EngineEdgePathTests)
         { 2, 4, true },
         { 2, 3.9, false },
         { 600, 605, true },

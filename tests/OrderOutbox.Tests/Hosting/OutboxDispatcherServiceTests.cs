@@ -52,6 +52,19 @@ public sealed class OutboxDispatcherServiceTests : IAsyncDisposable
         return _provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<OutboxDispatcherService>().Single();
     }
 
+    /// <summary>A dispatcher whose calls signal that they started, then block until their token is cancelled.</summary>
+    private (TestDispatcher Dispatcher, TaskCompletionSource FirstStarted) BlockedUntilCancelled()
+    {
+        var firstStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var dispatcher = new TestDispatcher(_time, async (_, _, ct) =>
+        {
+            firstStarted.TrySetResult();
+            await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+            return DispatchResult.Success;
+        });
+        return (dispatcher, firstStarted);
+    }
+
     private List<FakeLogRecord> Logs(int eventId) => _logs.GetSnapshot().Where(r => r.Id.Id == eventId).ToList();
 
     [Fact]
@@ -196,13 +209,7 @@ public sealed class OutboxDispatcherServiceTests : IAsyncDisposable
     public async Task The_shutdown_timeout_cancels_calls_in_flight_and_releases_their_records()
     {
         Guid id = _store.AddMany(1, Start)[0];
-        var firstStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var dispatcher = new TestDispatcher(_time, async (_, _, ct) =>
-        {
-            firstStarted.TrySetResult();
-            await Task.Delay(Timeout.InfiniteTimeSpan, ct);
-            return DispatchResult.Success;
-        });
+        (TestDispatcher dispatcher, TaskCompletionSource firstStarted) = BlockedUntilCancelled();
         OutboxDispatcherService service = CreateService(dispatcher);
 
         await service.StartAsync(Ct);
@@ -223,13 +230,7 @@ public sealed class OutboxDispatcherServiceTests : IAsyncDisposable
     public async Task The_grace_period_cancels_calls_in_flight_before_the_host_gives_up_and_stop_returns_after_the_release()
     {
         Guid id = _store.AddMany(1, Start)[0];
-        var firstStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var dispatcher = new TestDispatcher(_time, async (_, _, ct) =>
-        {
-            firstStarted.TrySetResult();
-            await Task.Delay(Timeout.InfiniteTimeSpan, ct);
-            return DispatchResult.Success;
-        });
+        (TestDispatcher dispatcher, TaskCompletionSource firstStarted) = BlockedUntilCancelled();
         OutboxDispatcherService service = CreateService(dispatcher, o => o.ShutdownGracePeriod = TimeSpan.FromSeconds(3));
 
         await service.StartAsync(Ct);
