@@ -8,6 +8,8 @@ namespace OrderOutbox.Tests.PostgreSql;
 /// <summary>PostgreSQL-only properties of the store: the plan of the claim, column types, the shipped script.</summary>
 public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixture) : IClassFixture<PostgreSqlOutboxStoreFixture>
 {
+    private static readonly DateTimeOffset T0 = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -78,6 +80,41 @@ public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixt
     }
 
     [Fact]
+    public async Task The_purge_skips_rows_another_transaction_has_locked()
+    {
+        PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out PostgreSqlOutboxOptions options);
+        await store.EnsureSchemaAsync(Ct);
+        DateTimeOffset old = T0 - TimeSpan.FromDays(10);
+        var ids = new List<Guid>();
+        for (int i = 0; i < 3; i++)
+        {
+            ids.Add(await SentRecordAsync(store, old.AddMinutes(i)));
+        }
+
+        // Another session (an operator's query, a replay) holds a row lock on the oldest SENT record.
+        await using NpgsqlConnection holder = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using NpgsqlTransaction held = await holder.BeginTransactionAsync(Ct);
+        await using (var lockRow = new NpgsqlCommand($"SELECT id FROM \"{fixture.Schema}\".\"{options.TableName}\" WHERE id = $1 FOR UPDATE", holder, held)
+        {
+            Parameters = { new NpgsqlParameter<Guid> { TypedValue = ids[0] } },
+        })
+        {
+            (await lockRow.ExecuteScalarAsync(Ct)).Should().Be(ids[0]);
+        }
+
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        bounded.CancelAfter(TimeSpan.FromSeconds(20));
+        long deleted = await store.PurgeSentAsync(T0, 2, bounded.Token);
+
+        deleted.Should().Be(2, "the locked row is skipped, not waited for");
+        (await store.GetAsync(ids[0], Ct)).Should().NotBeNull();
+        (await store.GetAsync(ids[1], Ct)).Should().BeNull();
+        (await store.GetAsync(ids[2], Ct)).Should().BeNull();
+        await held.RollbackAsync(Ct);
+        (await store.PurgeSentAsync(T0, 2, Ct)).Should().Be(1);
+    }
+
+    [Fact]
     public void The_schema_script_is_embedded_with_its_placeholders()
     {
         string script = PostgreSqlOutboxStore.GetSchemaScript();
@@ -127,5 +164,20 @@ public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixt
         }
 
         received.Should().Equal("marker");
+    }
+
+    private async Task<Guid> SentRecordAsync(PostgreSqlOutboxStore store, DateTimeOffset at)
+    {
+        var entry = new OutboxEntry(MessageId.NewId(at), "order.completed", "o-1", "{}", null, at);
+        await using (NpgsqlConnection connection = await fixture.DataSource.OpenConnectionAsync(Ct))
+        await using (NpgsqlTransaction transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            await store.EnqueueAsync(transaction, entry, Ct);
+            await transaction.CommitAsync(Ct);
+        }
+
+        OutboxMessage claimed = (await store.ClaimAsync(1, "setup-" + entry.Id, at, at.AddMinutes(5), Ct)).Single();
+        (await store.CompleteAsync([new OutboxOutcome(claimed.Id, claimed.LeaseOwner!, OutboxStatus.Sent, 0, at, at, null, null)], Ct)).Should().BeEmpty();
+        return entry.Id;
     }
 }

@@ -124,12 +124,79 @@ public sealed class SqlServerScriptParsingTests
         Parse(sql.Schema, out _).Accept(visitor);
 
         visitor.CreatedTables.Should().Equal("outbox_messages");
-        visitor.IndexFilters.Keys.Should().BeEquivalentTo(["IX_outbox_messages_due", "IX_outbox_messages_dead_letter"]);
+        visitor.IndexFilters.Keys.Should().BeEquivalentTo(["IX_outbox_messages_due", "IX_outbox_messages_dead_letter", "IX_outbox_messages_sent"]);
         visitor.Procedures.Should().Contain("sp_getapplock");
         sql.Schema.Should().Contain("IF OBJECT_ID(N'[dbo].[outbox_messages]', N'U') IS NULL");
         sql.Claim.Should().Contain("TOP (@batch_size)").And.Contain("@now").And.Contain("@lease_owner").And.Contain("@lease_until");
         sql.Complete.Should().Contain("OPENJSON(@outcomes)").And.Contain("OUTPUT inserted.id").And.Contain("t.locked_by = o.lease_owner");
         sql.Release.Should().Contain("OPENJSON(@leases)").And.Contain("t.locked_by = r.lease_owner");
+    }
+
+    [Fact]
+    public void The_claim_keeps_locking_reads_when_read_committed_snapshot_is_on()
+    {
+        var claimTables = new TableVisitor();
+        Parse(CreateSql("dbo", "outbox_messages").Claim, out _).Accept(claimTables);
+
+        claimTables.Hints.Should().Contain(TableHintKind.ReadCommittedLock, "READPAST only skips locked rows when the read takes locks, which RCSI turns off");
+    }
+
+    [Fact]
+    public void Lease_tokens_are_compared_with_a_binary_collation_in_every_fence_and_in_the_column()
+    {
+        var sql = CreateSql("dbo", "outbox_messages");
+        var schema = new TableVisitor();
+        Parse(sql.Schema, out _).Accept(schema);
+
+        schema.ColumnCollations.Should().ContainKey("locked_by").WhoseValue.Should().Be("Latin1_General_BIN2", "new tables compare lease tokens exactly");
+        schema.AlteredColumnCollations.Should().ContainKey("locked_by").WhoseValue.Should().Be("Latin1_General_BIN2", "EnsureSchemaAsync converts existing tables");
+        foreach ((string name, string text) in new[] { ("Complete", sql.Complete), ("Release", sql.Release) })
+        {
+            var visitor = new TableVisitor();
+            Parse(text, out _).Accept(visitor);
+            visitor.LockedByComparisons.Should().NotBeEmpty(name + " compares locked_by")
+                .And.OnlyContain(c => c == "Latin1_General_BIN2", name + " must compare lease tokens exactly whatever the database collation");
+        }
+    }
+
+    [Fact]
+    public void The_purge_deletes_small_batches_through_the_filtered_sent_index_and_reads_past_locked_rows()
+    {
+        var sql = CreateSql("dbo", "outbox_messages");
+        var purge = new TableVisitor();
+        Parse(sql.PurgeSent, out _).Accept(purge);
+        var schema = new TableVisitor();
+        Parse(sql.Schema, out _).Accept(schema);
+
+        purge.Hints.Should().Contain([TableHintKind.ReadPast, TableHintKind.Rowlock, TableHintKind.ReadCommittedLock]);
+        string filter = schema.IndexFilters.Should().ContainKey("IX_outbox_messages_sent").WhoseValue;
+        filter.Should().Be("status = 'SENT'");
+        schema.IndexColumns["IX_outbox_messages_sent"].Should().Equal("sent_at");
+        sql.PurgeSent.Should().Contain("WHERE " + filter + " AND sent_at < @sent_before", "a filtered index is matched only by the same literal predicate")
+            .And.Contain("ORDER BY sent_at");
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    [InlineData(30)]
+    [InlineData(3600)]
+    public void The_schema_lock_gives_up_before_the_command_timeout_so_its_own_message_can_appear(int commandTimeoutSeconds)
+    {
+        var store = new SqlServerOutboxStore(new SqlServerOutboxOptions
+        {
+            ConnectionString = "Server=127.0.0.1;Database=unused",
+            CommandTimeout = TimeSpan.FromSeconds(commandTimeoutSeconds),
+        });
+        var visitor = new TableVisitor();
+        Parse(store.Sql.Schema, out _).Accept(visitor);
+
+        ScalarExpression lockTimeout = visitor.AppLockTimeouts.Should().ContainSingle().Subject;
+        long effective = lockTimeout is IntegerLiteral literal
+            ? long.Parse(literal.Value, System.Globalization.CultureInfo.InvariantCulture)
+            : visitor.SessionLockTimeouts.Should().ContainSingle("a variable lock timeout comes from SET LOCK_TIMEOUT").Subject;
+
+        effective.Should().BePositive().And.BeLessThan(commandTimeoutSeconds * 1000L);
     }
 
     private static SqlServerOutboxSql CreateSql(string schema, string table)
@@ -155,6 +222,50 @@ public sealed class SqlServerScriptParsingTests
 
         public Dictionary<string, string> IndexFilters { get; } = [];
 
+        public Dictionary<string, string[]> IndexColumns { get; } = [];
+
+        public Dictionary<string, string?> ColumnCollations { get; } = [];
+
+        public Dictionary<string, string?> AlteredColumnCollations { get; } = [];
+
+        /// <summary>The collation written on each comparison with <c>locked_by</c> (the empty string when none).</summary>
+        public List<string> LockedByComparisons { get; } = [];
+
+        public List<ScalarExpression> AppLockTimeouts { get; } = [];
+
+        public List<long> SessionLockTimeouts { get; } = [];
+
+        public override void Visit(ColumnDefinition node) => ColumnCollations[node.ColumnIdentifier.Value] = node.Collation?.Value;
+
+        public override void Visit(AlterTableAlterColumnStatement node) => AlteredColumnCollations[node.ColumnIdentifier.Value] = node.Collation?.Value;
+
+        public override void Visit(BooleanComparisonExpression node)
+        {
+            if (IsLockedBy(node.FirstExpression) || IsLockedBy(node.SecondExpression))
+            {
+                string? collation = (node.FirstExpression as PrimaryExpression)?.Collation?.Value ?? (node.SecondExpression as PrimaryExpression)?.Collation?.Value;
+                LockedByComparisons.Add(collation ?? string.Empty);
+            }
+        }
+
+        public override void Visit(ExecuteStatement node)
+        {
+            if (node.ExecuteSpecification?.ExecutableEntity is ExecutableProcedureReference { ProcedureReference.ProcedureReference.Name.BaseIdentifier.Value: "sp_getapplock" } procedure)
+            {
+                AppLockTimeouts.AddRange(procedure.Parameters
+                    .Where(p => string.Equals(p.Variable?.Name, "@LockTimeout", StringComparison.OrdinalIgnoreCase))
+                    .Select(p => p.ParameterValue));
+            }
+        }
+
+        public override void Visit(SetCommandStatement node)
+        {
+            foreach (GeneralSetCommand command in node.Commands.OfType<GeneralSetCommand>().Where(c => c.CommandType == GeneralSetCommandType.LockTimeout))
+            {
+                SessionLockTimeouts.Add(long.Parse(((Literal)command.Parameter).Value, System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
         public override void Visit(NamedTableReference node)
         {
             Tables.Add(node.SchemaObject);
@@ -171,10 +282,14 @@ public sealed class SqlServerScriptParsingTests
         {
             Tables.Add(node.OnName);
             IndexFilters[node.Name.Value] = Text(node.FilterPredicate);
+            IndexColumns[node.Name.Value] = node.Columns.Select(c => c.Column.MultiPartIdentifier.Identifiers[^1].Value).ToArray();
         }
 
         public override void Visit(ExecutableProcedureReference node)
             => Procedures.Add(node.ProcedureReference?.ProcedureReference?.Name?.BaseIdentifier?.Value ?? string.Empty);
+
+        private static bool IsLockedBy(ScalarExpression expression)
+            => expression is ColumnReferenceExpression { MultiPartIdentifier.Identifiers: [.., { Value: "locked_by" }] };
 
         private static string Text(TSqlFragment? fragment)
             => fragment is null

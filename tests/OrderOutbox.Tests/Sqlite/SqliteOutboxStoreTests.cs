@@ -65,6 +65,27 @@ public sealed class SqliteOutboxStoreTests(SqliteTestDatabase database) : IClass
     }
 
     [Fact]
+    public async Task The_purge_reads_the_partial_index_of_sent_records()
+    {
+        string table = SqliteTestDatabase.NewTableName("purge");
+        SqliteOutboxStore store = await CreateStoreAsync(o => o.TableName = table);
+
+        await using SqliteConnection connection = await database.OpenAsync(Ct);
+        await using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + store.Sql.PurgeSent;
+        var plan = new List<string>();
+        await using (SqliteDataReader reader = await command.ExecuteReaderAsync(Ct))
+        {
+            while (await reader.ReadAsync(Ct))
+            {
+                plan.Add(reader.GetString(3));
+            }
+        }
+
+        plan.Should().Contain(line => line.Contains($"ix_{table}_sent", StringComparison.Ordinal), string.Join(" | ", plan));
+    }
+
+    [Fact]
     public async Task Times_round_trip_to_the_tick_and_due_comparisons_are_exact()
     {
         SqliteOutboxStore store = await CreateStoreAsync();

@@ -138,6 +138,34 @@ public sealed class OutboxWriterTests : IDisposable
         _written.Should().ContainSingle();
     }
 
+    [Theory]
+    [InlineData("order\0completed", "U+0000", 5)]
+    [InlineData("order.completed\r", "U+000D", 15)]
+    [InlineData("\u001Border", "U+001B", 0)]
+    [InlineData("order\u0085", "U+0085", 5)]
+    public async Task A_message_type_with_a_control_character_is_refused_naming_the_character_and_where_it_is(string messageType, string character, int index)
+    {
+        Func<Task> act = () => Writer().EnqueueAsync(_tx, messageType, new { A = 1 }, "o-1", Ct);
+
+        ArgumentException error = (await act.Should().ThrowAsync<ArgumentException>()).Which;
+        error.ParamName.Should().Be("messageType");
+        error.Message.Should().Contain(character).And.Contain("index " + index);
+        await AssertStoreNotCalled();
+    }
+
+    [Fact]
+    public async Task An_aggregate_id_over_450_characters_or_with_a_control_character_is_refused_but_450_is_fine()
+    {
+        Func<Task> tooLong = () => Writer().EnqueueAsync(_tx, "order.completed", new { A = 1 }, new string('a', 451), Ct);
+        Func<Task> control = () => Writer().EnqueueAsync(_tx, "order.completed", new { A = 1 }, "order-1\n", Ct);
+
+        (await tooLong.Should().ThrowAsync<ArgumentException>()).Which.Should().Match<ArgumentException>(e => e.ParamName == "aggregateId" && e.Message.Contains("451") && e.Message.Contains("450"));
+        (await control.Should().ThrowAsync<ArgumentException>()).Which.Should().Match<ArgumentException>(e => e.ParamName == "aggregateId" && e.Message.Contains("U+000A"));
+        await AssertStoreNotCalled();
+        await Writer().EnqueueAsync(_tx, "order.completed", new { A = 1 }, new string('a', 450), Ct);
+        _written.Should().ContainSingle().Which.AggregateId.Should().HaveLength(450);
+    }
+
     [Fact]
     public async Task A_payload_over_the_limit_is_refused_naming_its_size_the_limit_and_the_option()
     {
