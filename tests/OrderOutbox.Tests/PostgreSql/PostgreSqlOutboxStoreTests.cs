@@ -80,6 +80,40 @@ public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixt
     }
 
     [Fact]
+    public async Task The_purge_reads_the_partial_index_of_sent_records()
+    {
+        PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out _);
+        await store.EnsureSchemaAsync(Ct);
+        await using NpgsqlConnection connection = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection))
+        {
+            await off.ExecuteNonQueryAsync(Ct);
+        }
+
+        string sql = store.PurgeSql.Replace("@sentBefore", "$1", StringComparison.Ordinal).Replace("@batchSize", "$2", StringComparison.Ordinal);
+        await using var explain = new NpgsqlCommand("EXPLAIN " + sql, connection)
+        {
+            Parameters =
+            {
+                new NpgsqlParameter<DateTimeOffset> { TypedValue = T0 },
+                new NpgsqlParameter<int> { TypedValue = 2_000 },
+            },
+        };
+        var plan = new List<string>();
+        await using (NpgsqlDataReader reader = await explain.ExecuteReaderAsync(Ct))
+        {
+            while (await reader.ReadAsync(Ct))
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        string text = string.Join('\n', plan);
+        text.Should().Contain(store.SentIndexName, "the batch's WHERE matches the partial index predicate").And.Contain("LockRows");
+        store.PurgeSql.Should().Contain("FOR UPDATE SKIP LOCKED");
+    }
+
+    [Fact]
     public async Task The_purge_skips_rows_another_transaction_has_locked()
     {
         PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out PostgreSqlOutboxOptions options);

@@ -199,6 +199,20 @@ public sealed class SqlServerScriptParsingTests
         effective.Should().BePositive().And.BeLessThan(commandTimeoutSeconds * 1000L);
     }
 
+    [Theory]
+    [InlineData(1, 800)]
+    [InlineData(5, 4_000)]
+    [InlineData(30, 24_000)]
+    [InlineData(3_600, 2_880_000)]
+    public void The_schema_lock_timeout_is_four_fifths_of_the_command_timeout(int commandTimeoutSeconds, int expectedMilliseconds)
+    {
+        TimeSpan lockTimeout = SqlServerOutboxSql.SchemaLockTimeout(TimeSpan.FromSeconds(commandTimeoutSeconds));
+
+        lockTimeout.Should().Be(TimeSpan.FromMilliseconds(expectedMilliseconds));
+        new SqlServerOutboxStore(new SqlServerOutboxOptions { ConnectionString = "Server=127.0.0.1;Database=unused", CommandTimeout = TimeSpan.FromSeconds(commandTimeoutSeconds) })
+            .Sql.Schema.Should().StartWith($"SET LOCK_TIMEOUT {expectedMilliseconds};");
+    }
+
     private static SqlServerOutboxSql CreateSql(string schema, string table)
         => new SqlServerOutboxStore(
             new SqlServerOutboxOptions { ConnectionString = "Server=127.0.0.1;Database=unused", Schema = schema, TableName = table }).Sql;
