@@ -12,8 +12,8 @@ namespace OrderOutbox.SqlServer;
 
 /// <summary>
 /// The SQL Server outbox store (Microsoft.Data.SqlClient + Dapper): one table clustered on an ever-increasing
-/// <c>seq</c>, leased claims with <c>UPDLOCK, READPAST, ROWLOCK</c> in a <c>TOP … ORDER BY</c> CTE with
-/// <c>OUTPUT</c>, outcomes fenced by the claim token, and the admin operations.
+/// <c>seq</c>, leased claims with <c>UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK</c> in a <c>TOP … ORDER BY</c> CTE with
+/// <c>OUTPUT</c>, outcomes fenced by the claim token (compared binary), and the admin operations.
 /// </summary>
 /// <remarks>
 /// <para>Outcomes and releases of a batch are written in one round trip: the batch is sent as one JSON array
