@@ -66,10 +66,7 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
     [Fact]
     public async Task A_success_after_a_failure_keeps_the_last_failure_for_history()
     {
-        ConformanceStore store = await Fixture.CreateStoreAsync(cancellationToken: Ct);
-        OutboxEntry entry = NewEntry(T0);
-        await EnqueueAsync(store, entry);
-        OutboxMessage first = (await ClaimAsync(store, 1, T0, "owner-a")).Single();
+        (ConformanceStore store, OutboxEntry entry, OutboxMessage first) = await NewClaimedAsync("owner-a");
         (await store.Store.CompleteAsync([Failed(first, T0, T0 + TimeSpan.FromMinutes(1), "HTTP 500 Internal Server Error")], Ct)).Should().BeEmpty();
         OutboxMessage second = (await ClaimAsync(store, 1, T0 + TimeSpan.FromMinutes(1), "owner-b")).Single();
 
@@ -155,10 +152,7 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
     [Fact]
     public async Task Release_clears_the_lease_and_keeps_status_retry_count_and_due_time()
     {
-        ConformanceStore store = await Fixture.CreateStoreAsync(cancellationToken: Ct);
-        OutboxEntry entry = NewEntry(T0);
-        await EnqueueAsync(store, entry);
-        OutboxMessage first = (await ClaimAsync(store, 1, T0, "owner-a")).Single();
+        (ConformanceStore store, OutboxEntry entry, OutboxMessage first) = await NewClaimedAsync("owner-a");
         (await store.Store.CompleteAsync([Failed(first, T0, T0 + TimeSpan.FromMinutes(1))], Ct)).Should().BeEmpty();
         OutboxMessage claimed = (await ClaimAsync(store, 1, T0 + TimeSpan.FromMinutes(1), "owner-b")).Single();
 
@@ -215,10 +209,7 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
     [Fact]
     public async Task Lease_tokens_are_compared_exactly_not_by_case_or_trailing_spaces()
     {
-        ConformanceStore store = await Fixture.CreateStoreAsync(cancellationToken: Ct);
-        OutboxEntry entry = NewEntry(T0);
-        await EnqueueAsync(store, entry);
-        OutboxMessage claimed = (await ClaimAsync(store, 1, T0, "NODE/1")).Single();
+        (ConformanceStore store, OutboxEntry entry, OutboxMessage claimed) = await NewClaimedAsync("NODE/1");
 
         var otherCase = new OutboxMessage { Id = claimed.Id, MessageType = claimed.MessageType, Payload = claimed.Payload, LeaseOwner = "node/1" };
         await store.Store.ReleaseAsync([otherCase], Ct);

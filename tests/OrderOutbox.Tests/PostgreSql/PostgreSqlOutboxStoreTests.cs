@@ -17,32 +17,15 @@ public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixt
     {
         PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out _);
         await store.EnsureSchemaAsync(Ct);
-        await using NpgsqlConnection connection = await fixture.DataSource.OpenConnectionAsync(Ct);
-        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection))
-        {
-            await off.ExecuteNonQueryAsync(Ct);
-        }
 
-        await using var explain = new NpgsqlCommand("EXPLAIN " + store.ClaimSql, connection)
-        {
-            Parameters =
-            {
-                new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch },
-                new NpgsqlParameter<int> { TypedValue = 10 },
-                new NpgsqlParameter<string> { TypedValue = "owner" },
-                new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch },
-            },
-        };
-        var plan = new List<string>();
-        await using (NpgsqlDataReader reader = await explain.ExecuteReaderAsync(Ct))
-        {
-            while (await reader.ReadAsync(Ct))
-            {
-                plan.Add(reader.GetString(0));
-            }
-        }
+        string plan = await ExplainAsync(
+            store.ClaimSql,
+            new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch },
+            new NpgsqlParameter<int> { TypedValue = 10 },
+            new NpgsqlParameter<string> { TypedValue = "owner" },
+            new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch });
 
-        string.Join('\n', plan).Should().Contain(store.DueIndexName, "the inner query's WHERE matches the partial index predicate");
+        plan.Should().Contain(store.DueIndexName, "the inner query's WHERE matches the partial index predicate");
     }
 
     [Fact]
@@ -84,31 +67,12 @@ public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixt
     {
         PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out _);
         await store.EnsureSchemaAsync(Ct);
-        await using NpgsqlConnection connection = await fixture.DataSource.OpenConnectionAsync(Ct);
-        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection))
-        {
-            await off.ExecuteNonQueryAsync(Ct);
-        }
 
-        string sql = store.PurgeSql.Replace("@sentBefore", "$1", StringComparison.Ordinal).Replace("@batchSize", "$2", StringComparison.Ordinal);
-        await using var explain = new NpgsqlCommand("EXPLAIN " + sql, connection)
-        {
-            Parameters =
-            {
-                new NpgsqlParameter<DateTimeOffset> { TypedValue = T0 },
-                new NpgsqlParameter<int> { TypedValue = 2_000 },
-            },
-        };
-        var plan = new List<string>();
-        await using (NpgsqlDataReader reader = await explain.ExecuteReaderAsync(Ct))
-        {
-            while (await reader.ReadAsync(Ct))
-            {
-                plan.Add(reader.GetString(0));
-            }
-        }
+        string text = await ExplainAsync(
+            store.PurgeSql.Replace("@sentBefore", "$1", StringComparison.Ordinal).Replace("@batchSize", "$2", StringComparison.Ordinal),
+            new NpgsqlParameter<DateTimeOffset> { TypedValue = T0 },
+            new NpgsqlParameter<int> { TypedValue = 2_000 });
 
-        string text = string.Join('\n', plan);
         text.Should().Contain(store.SentIndexName, "the batch's WHERE matches the partial index predicate").And.Contain("LockRows");
         store.PurgeSql.Should().Contain("FOR UPDATE SKIP LOCKED");
     }
@@ -213,5 +177,28 @@ public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixt
         OutboxMessage claimed = (await store.ClaimAsync(1, "setup-" + entry.Id, at, at.AddMinutes(5), Ct)).Single();
         (await store.CompleteAsync([new OutboxOutcome(claimed.Id, claimed.LeaseOwner!, OutboxStatus.Sent, 0, at, at, null, null)], Ct)).Should().BeEmpty();
         return entry.Id;
+    }
+
+    /// <summary>The plan of <paramref name="sql"/> with sequential scans priced out, one line per plan node.</summary>
+    private async Task<string> ExplainAsync(string sql, params NpgsqlParameter[] parameters)
+    {
+        await using NpgsqlConnection connection = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection))
+        {
+            await off.ExecuteNonQueryAsync(Ct);
+        }
+
+        await using var explain = new NpgsqlCommand("EXPLAIN " + sql, connection);
+        explain.Parameters.AddRange(parameters);
+        var plan = new List<string>();
+        await using (NpgsqlDataReader reader = await explain.ExecuteReaderAsync(Ct))
+        {
+            while (await reader.ReadAsync(Ct))
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        return string.Join('\n', plan);
     }
 }

@@ -83,20 +83,32 @@ public sealed class SqlServerScriptParsingTests
             .Should().BeEmpty("every statement the store runs comes from SqlServerOutboxSql, so the parsing test sees it");
     }
 
-    [Fact]
-    public void The_claim_reads_with_updlock_readpast_rowlock_and_repeats_the_filtered_index_predicate()
+    [Theory]
+    [InlineData(nameof(SqlServerOutboxSql.Claim), "IX_outbox_messages_due", "status IN ('PENDING', 'FAILED')", "next_attempt_at")]
+    [InlineData(nameof(SqlServerOutboxSql.PurgeSent), "IX_outbox_messages_sent", "status = 'SENT'", "sent_at")]
+    public void Claim_and_purge_read_past_locked_rows_through_their_filtered_index(string statement, string index, string filter, string key)
     {
         var sql = CreateSql("dbo", "outbox_messages");
-        var claimTables = new TableVisitor();
-        Parse(sql.Claim, out _).Accept(claimTables);
-        var schemaIndexes = new TableVisitor();
-        Parse(sql.Schema, out _).Accept(schemaIndexes);
+        string text = (string)typeof(SqlServerOutboxSql).GetProperty(statement)!.GetValue(sql)!;
+        TableVisitor schema = Visit(sql.Schema);
 
-        claimTables.Hints.Should().Contain([TableHintKind.UpdLock, TableHintKind.ReadPast, TableHintKind.Rowlock]);
-        string filter = schemaIndexes.IndexFilters.Should().ContainKey("IX_outbox_messages_due").WhoseValue;
-        filter.Should().Be("status IN ('PENDING', 'FAILED')");
-        sql.Claim.Should().Contain("WHERE " + filter, "a filtered index is matched only by the same literal predicate, never a parameter");
-        schemaIndexes.IndexFilters.Should().ContainKey("IX_outbox_messages_dead_letter").WhoseValue.Should().Be("status = 'DEAD_LETTER'");
+        Visit(text).Hints.Should().Contain(
+            [TableHintKind.ReadPast, TableHintKind.Rowlock, TableHintKind.ReadCommittedLock],
+            "READPAST skips rows other sessions hold, and only does so under read-committed snapshot when the read takes locks");
+        schema.IndexFilters.Should().ContainKey(index).WhoseValue.Should().Be(filter);
+        schema.IndexColumns[index].Should().Equal(key);
+        text.Should().Contain("WHERE " + filter, "a filtered index is matched only by the same literal predicate, never a parameter")
+            .And.Contain("ORDER BY " + key);
+    }
+
+    [Fact]
+    public void The_claim_takes_update_locks_the_purge_is_bounded_and_dead_letters_have_their_own_index()
+    {
+        var sql = CreateSql("dbo", "outbox_messages");
+
+        Visit(sql.Claim).Hints.Should().Contain(TableHintKind.UpdLock);
+        sql.PurgeSent.Should().Contain("SELECT TOP (@batch_size) seq").And.Contain("AND sent_at < @sent_before");
+        Visit(sql.Schema).IndexFilters.Should().ContainKey("IX_outbox_messages_dead_letter").WhoseValue.Should().Be("status = 'DEAD_LETTER'");
         sql.ListDeadLetters.Should().Contain("WHERE status = 'DEAD_LETTER'");
     }
 
@@ -106,8 +118,7 @@ public sealed class SqlServerScriptParsingTests
     {
         string schema = target[..target.IndexOf('.', StringComparison.Ordinal)];
         string table = target[(target.IndexOf('.', StringComparison.Ordinal) + 1)..];
-        var visitor = new TableVisitor();
-        Parse(sql, out _).Accept(visitor);
+        TableVisitor visitor = Visit(sql);
 
         visitor.Tables.Where(t => t.BaseIdentifier.Value == table).Should().NotBeEmpty(name + " addresses the outbox table")
             .And.OnlyContain(t => t.BaseIdentifier.QuoteType == QuoteType.SquareBracket
@@ -120,8 +131,7 @@ public sealed class SqlServerScriptParsingTests
     public void Every_value_is_a_parameter_and_the_schema_script_creates_table_and_indexes_idempotently()
     {
         var sql = CreateSql("dbo", "outbox_messages");
-        var visitor = new TableVisitor();
-        Parse(sql.Schema, out _).Accept(visitor);
+        TableVisitor visitor = Visit(sql.Schema);
 
         visitor.CreatedTables.Should().Equal("outbox_messages");
         visitor.IndexFilters.Keys.Should().BeEquivalentTo(["IX_outbox_messages_due", "IX_outbox_messages_dead_letter", "IX_outbox_messages_sent"]);
@@ -133,47 +143,19 @@ public sealed class SqlServerScriptParsingTests
     }
 
     [Fact]
-    public void The_claim_keeps_locking_reads_when_read_committed_snapshot_is_on()
-    {
-        var claimTables = new TableVisitor();
-        Parse(CreateSql("dbo", "outbox_messages").Claim, out _).Accept(claimTables);
-
-        claimTables.Hints.Should().Contain(TableHintKind.ReadCommittedLock, "READPAST only skips locked rows when the read takes locks, which RCSI turns off");
-    }
-
-    [Fact]
     public void Lease_tokens_are_compared_with_a_binary_collation_in_every_fence_and_in_the_column()
     {
         var sql = CreateSql("dbo", "outbox_messages");
-        var schema = new TableVisitor();
-        Parse(sql.Schema, out _).Accept(schema);
+        TableVisitor schema = Visit(sql.Schema);
 
         schema.ColumnCollations.Should().ContainKey("locked_by").WhoseValue.Should().Be("Latin1_General_BIN2", "new tables compare lease tokens exactly");
         schema.AlteredColumnCollations.Should().ContainKey("locked_by").WhoseValue.Should().Be("Latin1_General_BIN2", "EnsureSchemaAsync converts existing tables");
         foreach ((string name, string text) in new[] { ("Complete", sql.Complete), ("Release", sql.Release) })
         {
-            var visitor = new TableVisitor();
-            Parse(text, out _).Accept(visitor);
+            TableVisitor visitor = Visit(text);
             visitor.LockedByComparisons.Should().NotBeEmpty(name + " compares locked_by")
                 .And.OnlyContain(c => c == "Latin1_General_BIN2", name + " must compare lease tokens exactly whatever the database collation");
         }
-    }
-
-    [Fact]
-    public void The_purge_deletes_small_batches_through_the_filtered_sent_index_and_reads_past_locked_rows()
-    {
-        var sql = CreateSql("dbo", "outbox_messages");
-        var purge = new TableVisitor();
-        Parse(sql.PurgeSent, out _).Accept(purge);
-        var schema = new TableVisitor();
-        Parse(sql.Schema, out _).Accept(schema);
-
-        purge.Hints.Should().Contain([TableHintKind.ReadPast, TableHintKind.Rowlock, TableHintKind.ReadCommittedLock]);
-        string filter = schema.IndexFilters.Should().ContainKey("IX_outbox_messages_sent").WhoseValue;
-        filter.Should().Be("status = 'SENT'");
-        schema.IndexColumns["IX_outbox_messages_sent"].Should().Equal("sent_at");
-        sql.PurgeSent.Should().Contain("WHERE " + filter + " AND sent_at < @sent_before", "a filtered index is matched only by the same literal predicate")
-            .And.Contain("ORDER BY sent_at");
     }
 
     [Theory]
@@ -188,8 +170,7 @@ public sealed class SqlServerScriptParsingTests
             ConnectionString = "Server=127.0.0.1;Database=unused",
             CommandTimeout = TimeSpan.FromSeconds(commandTimeoutSeconds),
         });
-        var visitor = new TableVisitor();
-        Parse(store.Sql.Schema, out _).Accept(visitor);
+        TableVisitor visitor = Visit(store.Sql.Schema);
 
         ScalarExpression lockTimeout = visitor.AppLockTimeouts.Should().ContainSingle().Subject;
         long effective = lockTimeout is IntegerLiteral literal
@@ -216,6 +197,13 @@ public sealed class SqlServerScriptParsingTests
     private static SqlServerOutboxSql CreateSql(string schema, string table)
         => new SqlServerOutboxStore(
             new SqlServerOutboxOptions { ConnectionString = "Server=127.0.0.1;Database=unused", Schema = schema, TableName = table }).Sql;
+
+    private static TableVisitor Visit(string sql)
+    {
+        var visitor = new TableVisitor();
+        Parse(sql, out _).Accept(visitor);
+        return visitor;
+    }
 
     private static TSqlFragment Parse(string sql, out IList<ParseError> errors)
     {

@@ -44,21 +44,8 @@ public sealed class SqliteOutboxStoreTests(SqliteTestDatabase database) : IClass
         string table = SqliteTestDatabase.NewTableName("plan");
         SqliteOutboxStore store = await CreateStoreAsync(o => o.TableName = table);
 
-        await using SqliteConnection connection = await database.OpenAsync(Ct);
-        await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + store.Sql.Claim;
-        command.Parameters.AddWithValue("@lease_owner", "o");
-        command.Parameters.AddWithValue("@lease_until", 1L);
-        command.Parameters.AddWithValue("@now", 1L);
-        command.Parameters.AddWithValue("@batch_size", 10);
-        var plan = new List<string>();
-        await using (SqliteDataReader reader = await command.ExecuteReaderAsync(Ct))
-        {
-            while (await reader.ReadAsync(Ct))
-            {
-                plan.Add(reader.GetString(3));
-            }
-        }
+        List<string> plan = await ExplainQueryPlanAsync(
+            store.Sql.Claim, ("@lease_owner", "o"), ("@lease_until", 1L), ("@now", 1L), ("@batch_size", 10));
 
         plan.Should().Contain(line => line.Contains($"ix_{table}_due", StringComparison.Ordinal), string.Join(" | ", plan));
         plan.Should().NotContain(line => line.StartsWith($"SCAN {table}", StringComparison.Ordinal) && !line.Contains("INDEX", StringComparison.Ordinal));
@@ -70,17 +57,7 @@ public sealed class SqliteOutboxStoreTests(SqliteTestDatabase database) : IClass
         string table = SqliteTestDatabase.NewTableName("purge");
         SqliteOutboxStore store = await CreateStoreAsync(o => o.TableName = table);
 
-        await using SqliteConnection connection = await database.OpenAsync(Ct);
-        await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + store.Sql.PurgeSent;
-        var plan = new List<string>();
-        await using (SqliteDataReader reader = await command.ExecuteReaderAsync(Ct))
-        {
-            while (await reader.ReadAsync(Ct))
-            {
-                plan.Add(reader.GetString(3));
-            }
-        }
+        List<string> plan = await ExplainQueryPlanAsync(store.Sql.PurgeSent, ("@sent_before", 1L), ("@batch_size", 2_000));
 
         plan.Should().Contain(line => line.Contains($"ix_{table}_sent", StringComparison.Ordinal), string.Join(" | ", plan));
     }
@@ -255,4 +232,25 @@ public sealed class SqliteOutboxStoreTests(SqliteTestDatabase database) : IClass
 
     private static OutboxEntry Entry(DateTimeOffset createdAt)
         => new(MessageId.NewId(createdAt), "order.completed", "order-1", """{"orderId":"o-1"}""", null, createdAt);
+
+    /// <summary>The detail column of SQLite's <c>EXPLAIN QUERY PLAN</c> for <paramref name="sql"/>.</summary>
+    private async Task<List<string>> ExplainQueryPlanAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using SqliteConnection connection = await database.OpenAsync(Ct);
+        await using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        foreach ((string name, object value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        var plan = new List<string>();
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(Ct);
+        while (await reader.ReadAsync(Ct))
+        {
+            plan.Add(reader.GetString(3));
+        }
+
+        return plan;
+    }
 }
