@@ -96,6 +96,22 @@ public sealed class OutboxWriterTests : IDisposable
     }
 
     [Fact]
+    public async Task Headers_written_at_enqueue_hold_no_raw_control_character_even_when_the_trace_state_does()
+    {
+        using var activity = new Activity("place-order");
+        activity.SetIdFormat(ActivityIdFormat.W3C);
+        activity.TraceStateString = "congo=a\0b\u0001c";
+        activity.Start();
+
+        await Writer().EnqueueAsync(_tx, "order.completed", new { A = 1 }, cancellationToken: Ct);
+
+        string headers = _written.Single().Headers!;
+        headers.Should().NotContain("\0").And.NotContain("\u0001").And.Contain("\\u0000");
+        using JsonDocument doc = JsonDocument.Parse(headers);
+        doc.RootElement.GetProperty("tracestate").GetString().Should().Be("congo=a\0b\u0001c", "the JSON escape keeps the value");
+    }
+
+    [Fact]
     public async Task A_null_payload_is_refused_before_the_database_is_touched()
     {
         Func<Task> act = () => Writer().EnqueueAsync<OrderCompleted?>(_tx, "order.completed", null, cancellationToken: Ct);
