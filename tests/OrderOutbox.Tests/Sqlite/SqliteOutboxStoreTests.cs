@@ -63,6 +63,21 @@ public sealed class SqliteOutboxStoreTests(SqliteTestDatabase database) : IClass
     }
 
     [Fact]
+    public async Task EnsureSchema_adds_the_sent_index_to_a_table_created_without_it_and_keeps_its_rows()
+    {
+        string table = SqliteTestDatabase.NewTableName("upgrade");
+        SqliteOutboxStore store = await CreateStoreAsync(o => o.TableName = table);
+        await database.ExecuteScalarAsync($"DROP INDEX \"ix_{table}_sent\"", Ct); // a table as version 0.1.0 created it
+        OutboxEntry entry = Entry(T0);
+        await EnqueueAsync(store, entry);
+
+        await store.EnsureSchemaAsync(Ct);
+
+        (await database.ExecuteScalarAsync($"SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_{table}_sent'", Ct)).Should().Be(1L);
+        (await store.GetAsync(entry.Id, Ct)).Should().NotBeNull();
+    }
+
+    [Fact]
     public async Task Times_round_trip_to_the_tick_and_due_comparisons_are_exact()
     {
         SqliteOutboxStore store = await CreateStoreAsync();
