@@ -32,6 +32,20 @@ public sealed class OutboxWriterTests : IDisposable
 
     private CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    private static Activity StartTrace(string traceState)
+    {
+        var activity = new Activity("place-order");
+        activity.SetIdFormat(ActivityIdFormat.W3C);
+        activity.TraceStateString = traceState;
+        return activity.Start();
+    }
+
+    private async Task<string> EnqueueAndReadHeadersAsync()
+    {
+        await Writer().EnqueueAsync(_tx, "order.completed", new { A = 1 }, cancellationToken: Ct);
+        return _written.Single().Headers!;
+    }
+
     private OutboxWriter Writer(OutboxOptions? options = null) => new(_store, Options.Create(options ?? new OutboxOptions()), _time, new OutboxMetrics(null));
 
     [Fact]
@@ -82,14 +96,9 @@ public sealed class OutboxWriterTests : IDisposable
     [Fact]
     public async Task The_current_trace_context_is_captured_into_the_headers()
     {
-        using var activity = new Activity("place-order");
-        activity.SetIdFormat(ActivityIdFormat.W3C);
-        activity.TraceStateString = "congo=t61rcWkgMzE";
-        activity.Start();
+        using Activity activity = StartTrace("congo=t61rcWkgMzE");
 
-        await Writer().EnqueueAsync(_tx, "order.completed", new { A = 1 }, cancellationToken: Ct);
-
-        string headers = _written.Single().Headers!;
+        string headers = await EnqueueAndReadHeadersAsync();
         using JsonDocument doc = JsonDocument.Parse(headers);
         doc.RootElement.GetProperty("traceparent").GetString().Should().Be(activity.Id).And.StartWith("00-" + activity.TraceId);
         doc.RootElement.GetProperty("tracestate").GetString().Should().Be("congo=t61rcWkgMzE");
@@ -98,14 +107,9 @@ public sealed class OutboxWriterTests : IDisposable
     [Fact]
     public async Task Headers_written_at_enqueue_hold_no_raw_control_character_even_when_the_trace_state_does()
     {
-        using var activity = new Activity("place-order");
-        activity.SetIdFormat(ActivityIdFormat.W3C);
-        activity.TraceStateString = "congo=a\0b\u0001c";
-        activity.Start();
+        using Activity activity = StartTrace("congo=a\0b\u0001c");
 
-        await Writer().EnqueueAsync(_tx, "order.completed", new { A = 1 }, cancellationToken: Ct);
-
-        string headers = _written.Single().Headers!;
+        string headers = await EnqueueAndReadHeadersAsync();
         headers.Should().NotContain("\0").And.NotContain("\u0001").And.Contain("\\u0000");
         using JsonDocument doc = JsonDocument.Parse(headers);
         doc.RootElement.GetProperty("tracestate").GetString().Should().Be("congo=a\0b\u0001c", "the JSON escape keeps the value");
