@@ -63,6 +63,16 @@ public abstract class ConformanceTestBase<TFixture> : IClassFixture<TFixture>
         ConformanceStore store, int batchSize, DateTimeOffset now, string owner = "owner-a", TimeSpan? lease = null)
         => store.Store.ClaimAsync(batchSize, owner, now, now + (lease ?? TimeSpan.FromMinutes(5)), Ct);
 
+    /// <summary>Creates a store with one record enqueued at <see cref="T0"/> and claimed by <paramref name="owner"/>.</summary>
+    protected async Task<(ConformanceStore Store, OutboxEntry Entry, OutboxMessage Claimed)> NewClaimedAsync(string owner)
+    {
+        ConformanceStore store = await Fixture.CreateStoreAsync(cancellationToken: Ct);
+        OutboxEntry entry = NewEntry(T0);
+        await EnqueueAsync(store, entry);
+        OutboxMessage claimed = (await ClaimAsync(store, 1, T0, owner)).Single();
+        return (store, entry, claimed);
+    }
+
     /// <summary>Enqueues one record at <paramref name="createdAt"/>, claims it and records <paramref name="outcome"/> for it.</summary>
     protected async Task<Guid> CreateWithOutcomeAsync(
         ConformanceStore store, DateTimeOffset createdAt, Func<OutboxMessage, OutboxOutcome> outcome)
