@@ -116,7 +116,7 @@ internal sealed partial class OutcomeWriter
             catch (Exception ex)
             {
                 // Never leave the loop: outcomes added meanwhile must still be written.
-                Guarded(() => LogWriterFault(ex));
+                Guarded(static s => s.Writer.LogWriterFault(s.Error), (Writer: this, Error: ex));
             }
             finally
             {
@@ -148,7 +148,7 @@ internal sealed partial class OutcomeWriter
             {
                 if (failures >= SplitAfterFailures && outcomes.Count > 1)
                 {
-                    Guarded(() => LogWritingSeparately(ex, outcomes.Count, failures));
+                    Guarded(static s => s.Writer.LogWritingSeparately(s.Error, s.Count, s.Failures), (Writer: this, Error: ex, outcomes.Count, Failures: failures));
                     await WriteSeparatelyAsync(outcomes, infos, deadline, delay).ConfigureAwait(false);
                     return;
                 }
@@ -156,11 +156,11 @@ internal sealed partial class OutcomeWriter
                 if (!await WaitBeforeRetryAsync(delay, deadline).ConfigureAwait(false))
                 {
                     _error ??= ex;
-                    Guarded(() => LogWriteFailed(ex, outcomes.Count));
+                    Guarded(static s => s.Writer.LogWriteFailed(s.Error, s.Count), (Writer: this, Error: ex, outcomes.Count));
                     return;
                 }
 
-                Guarded(() => LogWriteRetried(ex, outcomes.Count, failures, delay));
+                Guarded(static s => s.Writer.LogWriteRetried(s.Error, s.Count, s.Failures, s.Delay), (Writer: this, Error: ex, outcomes.Count, Failures: failures, Delay: delay));
                 delay = Next(delay);
             }
         }
@@ -212,14 +212,14 @@ internal sealed partial class OutcomeWriter
                 if (!anyLanded)
                 {
                     _error ??= last;
-                    Guarded(() => LogWriteFailed(last!, pending.Count));
+                    Guarded(static s => s.Writer.LogWriteFailed(s.Error, s.Count), (Writer: this, Error: last!, pending.Count));
                     return;
                 }
 
                 foreach (int i in pending)
                 {
                     OutboxOutcome lost = outcomes[i];
-                    Guarded(() => LogOutcomeLost(last!, lost.Id, OutboxStatusText.ToText(lost.Status)));
+                    Guarded(static s => s.Writer.LogOutcomeLost(s.Error, s.Lost.Id, OutboxStatusText.ToText(s.Lost.Status)), (Writer: this, Error: last!, Lost: lost));
                 }
 
                 return;
@@ -273,7 +273,7 @@ internal sealed partial class OutcomeWriter
             }
             catch (Exception ex)
             {
-                Guarded(() => LogReportFailed(ex));
+                Guarded(static s => s.Writer.LogReportFailed(s.Error), (Writer: this, Error: ex));
             }
         }
 
@@ -285,7 +285,7 @@ internal sealed partial class OutcomeWriter
             }
             catch (Exception ex)
             {
-                Guarded(() => LogReportFailed(ex));
+                Guarded(static s => s.Writer.LogReportFailed(s.Error), (Writer: this, Error: ex));
             }
         }
     }
@@ -324,11 +324,12 @@ internal sealed partial class OutcomeWriter
     }
 
     /// <summary>Runs a logging call that must not throw into the writer (the logging provider itself may be what fails).</summary>
-    private static void Guarded(Action log)
+    /// <remarks>The lambdas are static and the state a value tuple, so the success path allocates no closure.</remarks>
+    private static void Guarded<TState>(Action<TState> log, TState state)
     {
         try
         {
-            log();
+            log(state);
         }
         catch (Exception)
         {
