@@ -58,8 +58,6 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     private readonly string _releaseSql;
     private readonly string _getSql;
     private readonly string _statisticsSql;
-    private readonly string _listDeadLettersSql;
-    private readonly string _listDeadLettersAfterSql;
     private readonly string _requeueSql;
     private readonly string _countDeadLettersSql;
     private readonly string _listFilteredSql;
@@ -166,8 +164,6 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
             $"UPDATE {qTable} {replaySet}WHERE status = 'DEAD_LETTER' AND id IN (" +
             $"SELECT id FROM {qTable} WHERE {DeadLetterFilterSql} AND id > $11 ORDER BY id LIMIT $9) RETURNING id";
 
-        _listDeadLettersSql = $"SELECT {Columns} FROM {qTable} WHERE status = 'DEAD_LETTER' ORDER BY id LIMIT $1";
-        _listDeadLettersAfterSql = $"SELECT {Columns} FROM {qTable} WHERE status = 'DEAD_LETTER' AND id > $2 ORDER BY id LIMIT $1";
 
         const string requeueSet =
             "SET status = 'PENDING', retry_count = 0, next_attempt_at = @now, locked_by = NULL, locked_until = NULL, requeued_at = @now ";
@@ -442,23 +438,8 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     }
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
-        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            using NpgsqlCommand command = CreateCommand(connection, after is null ? _listDeadLettersSql : _listDeadLettersAfterSql);
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-            if (after is { } afterId)
-            {
-                command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = afterId });
-            }
-
-            return await ReadMessagesAsync(command, limit, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
+        => ListDeadLettersAsync(DeadLetterFilter.All, limit, after, cancellationToken);
 
     /// <inheritdoc/>
     public async Task<bool> RequeueDeadLetterAsync(Guid id, CancellationToken cancellationToken = default)
@@ -480,8 +461,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     /// <inheritdoc/>
     public async Task<long> CountDeadLettersAsync(DeadLetterFilter filter, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(filter);
-        filter.Validate(nameof(filter));
+        DeadLetterReplay.ValidateFilter(filter);
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
@@ -495,10 +475,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     public async Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(
         DeadLetterFilter filter, int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(filter);
-        filter.Validate(nameof(filter));
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
+        DeadLetterReplay.ValidateListing(filter, limit);
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {

@@ -144,22 +144,6 @@ internal sealed class SqlServerOutboxSql
         SELECT {Columns} FROM [$(OutboxSchema)].[$(OutboxTable)] WHERE id = @id;
         """;
 
-    internal const string ListDeadLettersTemplate =
-        $"""
-        SELECT TOP (@limit) {Columns}
-        FROM [$(OutboxSchema)].[$(OutboxTable)]
-        WHERE status = 'DEAD_LETTER'
-        ORDER BY {IdSortKey};
-        """;
-
-    internal const string ListDeadLettersAfterTemplate =
-        $"""
-        SELECT TOP (@limit) {Columns}
-        FROM [$(OutboxSchema)].[$(OutboxTable)]
-        WHERE status = 'DEAD_LETTER' AND {IdSortKey} > @after
-        ORDER BY {IdSortKey};
-        """;
-
     internal const string RequeueTemplate =
         """
         UPDATE [$(OutboxSchema)].[$(OutboxTable)]
@@ -227,8 +211,6 @@ internal sealed class SqlServerOutboxSql
         Release = Expand(ReleaseTemplate, schema, table);
         Statistics = Expand(StatisticsTemplate, schema, table);
         Get = Expand(GetTemplate, schema, table);
-        ListDeadLetters = Expand(ListDeadLettersTemplate, schema, table);
-        ListDeadLettersAfter = Expand(ListDeadLettersAfterTemplate, schema, table);
         Requeue = Expand(RequeueTemplate, schema, table);
         CountDeadLetters = Expand(CountDeadLettersTemplate, schema, table);
         ListFilteredDeadLetters = Expand(ListFilteredDeadLettersTemplate, schema, table);
@@ -243,8 +225,6 @@ internal sealed class SqlServerOutboxSql
             new(nameof(ReleaseTemplate), Release),
             new(nameof(StatisticsTemplate), Statistics),
             new(nameof(GetTemplate), Get),
-            new(nameof(ListDeadLettersTemplate), ListDeadLetters),
-            new(nameof(ListDeadLettersAfterTemplate), ListDeadLettersAfter),
             new(nameof(RequeueTemplate), Requeue),
             new(nameof(CountDeadLettersTemplate), CountDeadLetters),
             new(nameof(ListFilteredDeadLettersTemplate), ListFilteredDeadLetters),
@@ -265,10 +245,6 @@ internal sealed class SqlServerOutboxSql
     public string Statistics { get; }
 
     public string Get { get; }
-
-    public string ListDeadLetters { get; }
-
-    public string ListDeadLettersAfter { get; }
 
     public string Requeue { get; }
 

@@ -259,29 +259,8 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
     /// "ID order" is .NET <see cref="Guid"/> order (the canonical text order, which for UUIDv7 is creation order), the
     /// same as the other stores — not SQL Server's native <c>uniqueidentifier</c> order.
     /// </remarks>
-    public async Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
-        var command = after is { } afterId
-            ? Command(_sql.ListDeadLettersAfter, new { limit, after = IdSortKey(afterId) }, cancellationToken)
-            : Command(_sql.ListDeadLetters, new { limit }, cancellationToken);
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var page = new List<OutboxMessage>(Math.Min(limit, 128));
-            var reader = await connection.ExecuteReaderAsync(command).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    page.Add(ReadMessage(reader));
-                }
-            }
-
-            return page;
-        }
-    }
+    public Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
+        => ListDeadLettersAsync(DeadLetterFilter.All, limit, after, cancellationToken);
 
     /// <inheritdoc />
     public async Task<bool> RequeueDeadLetterAsync(Guid id, CancellationToken cancellationToken = default)
@@ -301,8 +280,7 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
     /// <inheritdoc />
     public async Task<long> CountDeadLettersAsync(DeadLetterFilter filter, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(filter);
-        filter.Validate(nameof(filter));
+        DeadLetterReplay.ValidateFilter(filter);
         var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
@@ -314,10 +292,7 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
     public async Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(
         DeadLetterFilter filter, int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(filter);
-        filter.Validate(nameof(filter));
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
+        DeadLetterReplay.ValidateListing(filter, limit);
         var parameters = FilterParameters(filter);
         parameters.Add("limit", limit, DbType.Int32);
         parameters.Add("after", after is { } afterId ? IdSortKey(afterId) : null);

@@ -101,22 +101,6 @@ internal sealed class SqliteOutboxSql
         SELECT {Columns} FROM "$(OutboxTable)" WHERE id = @id
         """;
 
-    internal const string ListDeadLettersTemplate =
-        $"""
-        SELECT {Columns} FROM "$(OutboxTable)"
-        WHERE status = 'DEAD_LETTER'
-        ORDER BY id
-        LIMIT @limit
-        """;
-
-    internal const string ListDeadLettersAfterTemplate =
-        $"""
-        SELECT {Columns} FROM "$(OutboxTable)"
-        WHERE status = 'DEAD_LETTER' AND id > @after
-        ORDER BY id
-        LIMIT @limit
-        """;
-
     internal const string RequeueTemplate =
         """
         UPDATE "$(OutboxTable)"
@@ -189,8 +173,6 @@ internal sealed class SqliteOutboxSql
         Release = Expand(ReleaseTemplate, table);
         Statistics = Expand(StatisticsTemplate, table);
         Get = Expand(GetTemplate, table);
-        ListDeadLetters = Expand(ListDeadLettersTemplate, table);
-        ListDeadLettersAfter = Expand(ListDeadLettersAfterTemplate, table);
         Requeue = Expand(RequeueTemplate, table);
         CountDeadLetters = Expand(CountDeadLettersTemplate, table);
         ListFilteredDeadLetters = Expand(ListFilteredDeadLettersTemplate, table);
@@ -216,10 +198,6 @@ internal sealed class SqliteOutboxSql
     public string Statistics { get; }
 
     public string Get { get; }
-
-    public string ListDeadLetters { get; }
-
-    public string ListDeadLettersAfter { get; }
 
     public string Requeue { get; }
 

@@ -270,23 +270,8 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
-        using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        var command = after is { } afterId
-            ? new CommandDefinition(_sql.ListDeadLettersAfter, new { limit, after = IdText(afterId) }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken)
-            : new CommandDefinition(_sql.ListDeadLetters, new { limit }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken);
-        var page = new List<OutboxMessage>(Math.Min(limit, 128));
-        using var reader = await connection.ExecuteReaderAsync(command).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            page.Add(ReadMessage(reader));
-        }
-
-        return page;
-    }
+    public Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
+        => ListDeadLettersAsync(DeadLetterFilter.All, limit, after, cancellationToken);
 
     /// <inheritdoc />
     public async Task<bool> RequeueDeadLetterAsync(Guid id, CancellationToken cancellationToken = default)
@@ -305,8 +290,7 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
     /// <inheritdoc />
     public async Task<long> CountDeadLettersAsync(DeadLetterFilter filter, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(filter);
-        filter.Validate(nameof(filter));
+        DeadLetterReplay.ValidateFilter(filter);
         using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         return await connection.ExecuteScalarAsync<long>(
             new CommandDefinition(_sql.CountDeadLetters, FilterParameters(filter, null), commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken))
@@ -317,10 +301,7 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
     public async Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(
         DeadLetterFilter filter, int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(filter);
-        filter.Validate(nameof(filter));
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
+        DeadLetterReplay.ValidateListing(filter, limit);
         using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var parameters = FilterParameters(filter, after);
         parameters.Add("limit", limit);

@@ -9,6 +9,9 @@ namespace OrderOutbox.Storage;
 /// </summary>
 public static class DeadLetterReplay
 {
+    /// <summary>The largest page of a dead-letter listing: 1000 records.</summary>
+    public const int MaxPageSize = 1000;
+
     /// <summary>Checks the arguments of <see cref="IOutboxAdmin.RequeueDeadLettersAsync"/> before any SQL runs.</summary>
     /// <param name="filter">The filter.</param>
     /// <param name="batchSize">The batch size.</param>
@@ -17,14 +20,38 @@ public static class DeadLetterReplay
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is outside 1 to <see cref="DeadLetterFilter.MaxBatchSize"/>.</exception>
     public static void Validate(DeadLetterFilter filter, int batchSize)
     {
-        ArgumentNullException.ThrowIfNull(filter);
-        filter.Validate(nameof(filter));
+        ValidateFilter(filter);
         if (batchSize is < 1 or > DeadLetterFilter.MaxBatchSize)
         {
             throw new ArgumentOutOfRangeException(
                 nameof(batchSize),
                 batchSize,
                 string.Create(CultureInfo.InvariantCulture, $"batchSize is {batchSize}; allowed: 1 to {DeadLetterFilter.MaxBatchSize:N0} records per batch."));
+        }
+    }
+
+    /// <summary>Checks the filter of a count or listing before any SQL runs.</summary>
+    /// <param name="filter">The filter.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="filter"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The filter is not valid.</exception>
+    public static void ValidateFilter(DeadLetterFilter filter)
+    {
+        ArgumentNullException.ThrowIfNull(filter);
+        filter.Validate(nameof(filter));
+    }
+
+    /// <summary>Checks the arguments of a dead-letter listing (<see cref="IOutboxAdmin.ListDeadLettersAsync(DeadLetterFilter, int, Guid?, CancellationToken)"/>).</summary>
+    /// <param name="filter">The filter.</param>
+    /// <param name="limit">The page size.</param>
+    /// <exception cref="ArgumentException">The filter is not valid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="limit"/> is outside 1 to 1000.</exception>
+    public static void ValidateListing(DeadLetterFilter filter, int limit)
+    {
+        ValidateFilter(filter);
+        if (limit is < 1 or > MaxPageSize)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(limit), limit, string.Create(CultureInfo.InvariantCulture, $"limit is {limit}; allowed: 1 to {MaxPageSize} records per page."));
         }
     }
 

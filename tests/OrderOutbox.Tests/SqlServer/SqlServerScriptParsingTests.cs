@@ -97,7 +97,9 @@ public sealed class SqlServerScriptParsingTests
         filter.Should().Be("status IN ('PENDING', 'FAILED')");
         sql.Claim.Should().Contain("WHERE " + filter, "a filtered index is matched only by the same literal predicate, never a parameter");
         schemaIndexes.IndexFilters.Should().ContainKey("IX_outbox_messages_dead_letter").WhoseValue.Should().Be("status = 'DEAD_LETTER'");
-        sql.ListDeadLetters.Should().Contain("WHERE status = 'DEAD_LETTER'");
+        sql.ListFilteredDeadLetters.Should().Contain("status = 'DEAD_LETTER'");
+        sql.Replay.Should().Contain("status = 'DEAD_LETTER'");
+        sql.CountDeadLetters.Should().Contain("status = 'DEAD_LETTER'");
     }
 
     [Theory]

@@ -278,18 +278,7 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
     }
 
     public Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
-    {
-        lock (_gate)
-        {
-            IReadOnlyList<OutboxMessage> page = _rows.Values
-                .Where(r => r.Status == OutboxStatus.DeadLetter && (after is null || string.CompareOrdinal(r.Id.ToString(), after.Value.ToString()) > 0))
-                .OrderBy(r => r.Id.ToString(), StringComparer.Ordinal)
-                .Take(limit)
-                .Select(r => r.ToMessage())
-                .ToList();
-            return Task.FromResult(page);
-        }
-    }
+        => ListDeadLettersAsync(DeadLetterFilter.All, limit, after, cancellationToken);
 
     public Task<bool> RequeueDeadLetterAsync(Guid id, CancellationToken cancellationToken = default)
     {
@@ -316,8 +305,7 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
 
     public Task<long> CountDeadLettersAsync(DeadLetterFilter filter, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(filter);
-        filter.Validate(nameof(filter));
+        DeadLetterReplay.ValidateFilter(filter);
         lock (_gate)
         {
             return Task.FromResult((long)_rows.Values.Count(r => filter.Matches(r.ToMessage())));
@@ -326,10 +314,7 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
 
     public Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(DeadLetterFilter filter, int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(filter);
-        filter.Validate(nameof(filter));
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
+        DeadLetterReplay.ValidateListing(filter, limit);
         lock (_gate)
         {
             IReadOnlyList<OutboxMessage> page = _rows.Values
