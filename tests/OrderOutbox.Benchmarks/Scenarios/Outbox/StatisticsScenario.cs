@@ -76,7 +76,7 @@ internal static class StatisticsScenario
         ctx.Results.Add(new Measurement { Section = Section, Name = $"GetStatisticsAsync call time, {rows:N0} SENT rows (median = p50)", Unit = "ms", Runs = samples, Parameters = p, Note = note }, load);
         ctx.Results.Add(new Measurement { Section = Section, Name = $"GetStatisticsAsync call time, {rows:N0} SENT rows, p99", Unit = "ms", Runs = [p99], Parameters = p }, load);
         ctx.Results.Add(new Measurement { Section = Section, Name = "SELECT 1 through a pooled connection, the same way (the floor of any call here)", Unit = "ms", Runs = floor, Parameters = p }, load);
-        ctx.Results.Add(new Measurement { Section = Section, Name = "SELECT 1 through a pooled connection, p99", Unit = "ms", Runs = [Stats.Percentile(floor, 99)], Parameters = p }, load);
+        ctx.Results.Add(new Measurement { Section = Section, Name = "SELECT 1 through a pooled connection, p99", Unit = "ms", Runs = [Stats.Percentile(floor.AsEnumerable(), 99)], Parameters = p }, load);
         ctx.Results.Add(new Measurement
         {
             Section = Section,
