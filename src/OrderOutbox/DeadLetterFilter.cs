@@ -27,8 +27,11 @@ public sealed record DeadLetterFilter
     /// <summary>The default batch size of a replay: 1,000 records per statement.</summary>
     public const int DefaultBatchSize = 1000;
 
-    /// <summary>The largest batch size of a replay: 100,000 records per statement.</summary>
-    public const int MaxBatchSize = 100_000;
+    /// <summary>
+    /// The largest batch size of a replay: 2,000 records per statement (as for the purge: SQL Server escalates a statement
+    /// of 5,000 locks to a table lock).
+    /// </summary>
+    public const int MaxBatchSize = 2000;
 
     /// <summary>The most explicit IDs one filter may name: 10,000.</summary>
     public const int MaxIds = 10_000;

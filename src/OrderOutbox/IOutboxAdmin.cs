@@ -78,12 +78,12 @@ public interface IOutboxAdmin
     /// not a dead letter, or does not match every condition of the filter, is never touched.
     /// </summary>
     /// <param name="filter">The dead letters to requeue; <see cref="DeadLetterFilter.All"/> for every dead letter.</param>
-    /// <param name="batchSize">The maximum number of records per batch (1 to 100,000); default 1,000.</param>
+    /// <param name="batchSize">The maximum number of records per batch (1 to 2,000); default 1,000.</param>
     /// <param name="progress">Told the running total after each batch, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels between batches; batches already written stay requeued.</param>
     /// <returns>The number of records requeued.</returns>
     /// <exception cref="ArgumentException"><paramref name="filter"/> is not valid (the message names the field, its value and the allowed range).</exception>
-    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is outside 1 to 100,000.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is outside 1 to 2,000.</exception>
     Task<long> RequeueDeadLettersAsync(
         DeadLetterFilter filter,
         int batchSize = DeadLetterFilter.DefaultBatchSize,
@@ -95,8 +95,12 @@ public interface IOutboxAdmin
     /// <paramref name="batchSize"/> rows per statement (never one unbounded <c>DELETE</c>), until none is left.
     /// </summary>
     /// <param name="sentBefore">Records with <c>sent_at</c> earlier than this are deleted.</param>
-    /// <param name="batchSize">The maximum number of rows deleted per statement (1 to 100,000).</param>
+    /// <param name="batchSize">
+    /// The maximum number of rows deleted per statement (1 to 2,000, <see cref="Storage.OutboxLimits.MaxPurgeBatchSize"/>:
+    /// below SQL Server's lock-escalation threshold). Rows another session has locked are skipped, not waited for.
+    /// </param>
     /// <param name="cancellationToken">Cancels between batches.</param>
     /// <returns>The number of records deleted.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not 1 to 2,000.</exception>
     Task<long> PurgeSentAsync(DateTimeOffset sentBefore, int batchSize = 1000, CancellationToken cancellationToken = default);
 }

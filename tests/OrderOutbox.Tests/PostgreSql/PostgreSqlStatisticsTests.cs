@@ -57,7 +57,7 @@ public sealed class PostgreSqlStatisticsTests(PostgreSqlOutboxStoreFixture fixtu
             Parameters =
             {
                 new NpgsqlParameter<DateTimeOffset> { TypedValue = Now },
-                new NpgsqlParameter<string> { TypedValue = store.SentIndexName },
+                new NpgsqlParameter<string> { TypedValue = store.QualifiedSentIndexName },
             },
         };
         var plan = new List<string>();

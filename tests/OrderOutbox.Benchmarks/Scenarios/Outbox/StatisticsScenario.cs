@@ -102,7 +102,7 @@ internal static class StatisticsScenario
         {
             await using var explain = new Npgsql.NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + store.StatisticsSql, connection);
             explain.Parameters.Add(new Npgsql.NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UtcNow });
-            explain.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = store.SentIndexName });
+            explain.Parameters.Add(new Npgsql.NpgsqlParameter<string> { TypedValue = store.QualifiedSentIndexName });
             string json = (string)(await explain.ExecuteScalarAsync())!;
             using var plan = System.Text.Json.JsonDocument.Parse(json);
             times.Add(plan.RootElement[0].GetProperty("Execution Time").GetDouble());
