@@ -17,6 +17,9 @@ public sealed class PackedPackages : IAsyncLifetime
 
     public static readonly string[] PackageIds = ["OrderOutbox", "OrderOutbox.PostgreSql", "OrderOutbox.SqlServer", "OrderOutbox.Sqlite", "OrderOutbox.HealthChecks"];
 
+    /// <summary>The packages the sample references (the core and the stores); the others are packed and checked, not used by it.</summary>
+    public static readonly string[] SamplePackageIds = ["OrderOutbox", "OrderOutbox.PostgreSql", "OrderOutbox.SqlServer", "OrderOutbox.Sqlite"];
+
     private ProcessResult? _pack;
 
     public PackedPackages()
