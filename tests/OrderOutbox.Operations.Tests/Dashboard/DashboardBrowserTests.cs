@@ -1,0 +1,131 @@
+using FluentAssertions;
+using Microsoft.Playwright;
+using OrderOutbox.Operations.Tests.Support;
+using static Microsoft.Playwright.Assertions;
+
+namespace OrderOutbox.Operations.Tests.Dashboard;
+
+/// <summary>
+/// The dashboard in a real browser (Chromium through Playwright) against a real database and a running dispatcher that
+/// delivers to a loopback receiver: the page shows the counts, lists the dead letters with their last error (as text,
+/// never as markup), shows a record's payload to a user allowed to see it, and a dead letter requeued from the page is
+/// delivered.
+/// </summary>
+public abstract class DashboardBrowserTests<TDatabase> : IClassFixture<TDatabase>
+    where TDatabase : class, ITestDatabase
+{
+    private readonly TDatabase _database;
+    private readonly BrowserFixture _browser;
+
+    protected DashboardBrowserTests(TDatabase database, BrowserFixture browser)
+    {
+        _database = database;
+        _browser = browser;
+    }
+
+    [Fact]
+    public async Task The_page_shows_counts_and_a_dead_letter_requeued_from_it_is_delivered()
+    {
+        IBrowser browser = _browser.Browser;
+        await using DashboardHost host = await DashboardHost.StartAsync(_database);
+        const string hostileAggregate = "<script>window.__xss=2</script>order-1";
+        Guid first = await host.EnqueueAsync(_database, "poison one", aggregateId: hostileAggregate);
+        Guid second = await host.EnqueueAsync(_database, "poison two");
+        Guid good = await host.EnqueueAsync(_database, "fine");
+        await host.WaitForAsync(s => s.DeadLetter == 2 && s.Sent == 1);
+
+        await using IBrowserContext context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ExtraHTTPHeaders = new Dictionary<string, string> { [HeaderAuthentication.UserHeader] = "alice", [HeaderAuthentication.RolesHeader] = "ops,payload" },
+            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+        });
+        IPage page = await context.NewPageAsync();
+        IResponse? response = await page.GotoAsync(host.DashboardUrl.ToString());
+        response!.Status.Should().Be(200);
+
+        await Expect(page.Locator("#count-dead-letter")).ToHaveTextAsync("2");
+        await Expect(page.Locator("#count-sent")).ToHaveTextAsync("1");
+        await Expect(page.Locator("#count-pending")).ToHaveTextAsync("0");
+        ILocator rows = page.Locator("#dead-letters tbody tr");
+        await Expect(rows).ToHaveCountAsync(2);
+        ILocator firstRow = page.Locator($"#dead-letters tbody tr[data-id='{first}']");
+        await Expect(firstRow.Locator("td.error")).ToContainTextAsync("400");
+        await Expect(firstRow.Locator("td.error")).ToContainTextAsync("<img src=x onerror=");
+
+        // The receiver's answer and the aggregate ID are markup: both are shown as text, no element was created, no script ran.
+        await Expect(firstRow.Locator("td").Nth(3)).ToHaveTextAsync(hostileAggregate);
+        (await page.Locator("#dead-letters img, #dead-letters script, #dead-letters b").CountAsync()).Should().Be(0);
+        (await page.EvaluateAsync<bool>("() => window.__xss === undefined")).Should().BeTrue();
+
+        // Detail with payload for a user holding the payload policy; markup in the record stays text there too.
+        await firstRow.Locator("button.link").ClickAsync();
+        await Expect(page.Locator("#detail-payload")).ToHaveTextAsync("{\"text\":\"poison one\"}");
+        await Expect(page.Locator("#detail-fields")).ToContainTextAsync(hostileAggregate);
+        (await page.EvaluateAsync<bool>("() => window.__xss === undefined")).Should().BeTrue();
+        await SaveScreenshotAsync(page);
+
+        // Requeue from the page; the running dispatcher delivers it once the receiver accepts it.
+        host.Receiver.RejectPoison = false;
+        await firstRow.Locator("button.requeue").ClickAsync();
+        await Expect(page.Locator("#status")).ToContainTextAsync($"Requeued {first}");
+        await host.WaitForAsync(s => s.Sent == 2);
+        (await host.Admin.GetAsync(first))!.Status.Should().Be(OutboxStatus.Sent);
+        (await host.Admin.GetAsync(second))!.Status.Should().Be(OutboxStatus.DeadLetter, "only the requeued record was touched");
+        host.Receiver.Delivered.Should().Contain([first.ToString(), good.ToString()]);
+        await Expect(page.Locator("#count-sent")).ToHaveTextAsync("2"); // the page refreshes by itself
+        await Expect(page.Locator("#count-dead-letter")).ToHaveTextAsync("1");
+        await Expect(rows).ToHaveCountAsync(1);
+    }
+
+    [Fact]
+    public async Task Requeue_all_shows_the_count_first_and_requeues_only_after_confirmation()
+    {
+        IBrowser browser = _browser.Browser;
+        await using DashboardHost host = await DashboardHost.StartAsync(_database);
+        for (int i = 0; i < 3; i++)
+        {
+            await host.EnqueueAsync(_database, "poison " + i);
+        }
+
+        await host.WaitForAsync(s => s.DeadLetter == 3);
+        await using IBrowserContext context = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ExtraHTTPHeaders = new Dictionary<string, string> { [HeaderAuthentication.UserHeader] = "bob", [HeaderAuthentication.RolesHeader] = "ops" },
+        });
+        IPage page = await context.NewPageAsync();
+        await page.GotoAsync(host.DashboardUrl.ToString());
+        await Expect(page.Locator("#dead-letters tbody tr")).ToHaveCountAsync(3);
+
+        // bob lacks the payload policy: the detail shows the record but hides payload and headers.
+        await page.Locator("#dead-letters tbody tr button.link").First.ClickAsync();
+        await Expect(page.Locator("#detail-payload")).ToHaveTextAsync("Hidden: you are not allowed to see payloads and headers.");
+        await Expect(page.Locator("#detail-fields")).ToContainTextAsync("DEAD_LETTER");
+
+        await page.Locator("#requeue-all-count").ClickAsync();
+        await Expect(page.Locator("#requeue-all-text")).ToHaveTextAsync("3 dead letters match (dry run).");
+        (await host.Admin.GetStatisticsAsync()).DeadLetter.Should().Be(3, "the count is a dry run");
+
+        host.Receiver.RejectPoison = false;
+        await page.Locator("#requeue-all").ClickAsync();
+        await Expect(page.Locator("#status")).ToHaveTextAsync("Requeued 3 dead letters.");
+        await host.WaitForAsync(s => s.Sent == 3 && s.DeadLetter == 0);
+
+        await page.GotoAsync(host.DashboardUrl.ToString());
+        await Expect(page.Locator("#empty")).ToBeVisibleAsync();
+    }
+
+    private static async Task SaveScreenshotAsync(IPage page)
+    {
+        // Set ORDEROUTBOX_DASHBOARD_SCREENSHOT to a file path to keep a picture of the page (docs/dashboard.png is one).
+        if (Environment.GetEnvironmentVariable("ORDEROUTBOX_DASHBOARD_SCREENSHOT") is { Length: > 0 } path)
+        {
+            await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        }
+    }
+}
+
+public sealed class SqliteDashboardBrowserTests(SqliteTestDatabase database, BrowserFixture browser)
+    : DashboardBrowserTests<SqliteTestDatabase>(database, browser);
+
+public sealed class PostgreSqlDashboardBrowserTests(PostgreSqlTestDatabase database, BrowserFixture browser)
+    : DashboardBrowserTests<PostgreSqlTestDatabase>(database, browser);
