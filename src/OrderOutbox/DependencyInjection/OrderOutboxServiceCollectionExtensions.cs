@@ -61,6 +61,7 @@ public static class OrderOutboxServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OutboxWakeUp>();
+        services.TryAddSingleton<OutboxDispatcherHeartbeat>();
         services.TryAddSingleton<IBackoffPolicy, ExponentialBackoffPolicy>();
         services.TryAddSingleton(static sp => new OutboxMetrics(sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<IOutboxWriter, OutboxWriter>();

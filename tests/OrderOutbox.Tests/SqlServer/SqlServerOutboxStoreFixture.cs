@@ -141,6 +141,12 @@ public sealed class SqlServerOutboxStoreFixture : IOutboxStoreFixture
 
         public Task<int> RequeueAllDeadLettersAsync(CancellationToken cancellationToken = default) => Skip<int>();
 
+        public Task<long> CountDeadLettersAsync(DeadLetterFilter filter, CancellationToken cancellationToken = default) => Skip<long>();
+
+        public Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(DeadLetterFilter filter, int limit = 100, Guid? after = null, CancellationToken cancellationToken = default) => Skip<IReadOnlyList<OutboxMessage>>();
+
+        public Task<long> RequeueDeadLettersAsync(DeadLetterFilter filter, int batchSize = DeadLetterFilter.DefaultBatchSize, IProgress<long>? progress = null, CancellationToken cancellationToken = default) => Skip<long>();
+
         public Task<long> PurgeSentAsync(DateTimeOffset sentBefore, int batchSize = 1000, CancellationToken cancellationToken = default) => Skip<long>();
 
         private static Task<bool> Skip() => Skip<bool>();
