@@ -9,7 +9,7 @@ namespace OrderOutbox.Dashboard;
 
 /// <summary>
 /// The dashboard's handlers: the page and its assets, JSON reads (session, statistics, dead letters, one record) and
-/// the state-changing POSTs (requeue one, selected or all; purge). Records are only ever sent as JSON, never as HTML.
+/// the state-changing POSTs (requeue one, selected or matching a filter; purge). Records are only ever sent as JSON, never as HTML.
 /// </summary>
 internal sealed partial class DashboardEndpoints
 {
@@ -61,16 +61,17 @@ internal sealed partial class DashboardEndpoints
         return TypedResults.Ok(DashboardStatistics.From(statistics, _time.GetUtcNow()));
     }
 
-    public async Task<Results<Ok<DeadLetterPage>, ProblemHttpResult>> DeadLettersAsync(string? limit, string? after, CancellationToken cancellationToken)
+    public async Task<Results<Ok<DeadLetterPage>, ProblemHttpResult>> DeadLettersAsync(string? limit, string? after, DeadLetterFilterRequest filterRequest, CancellationToken cancellationToken)
     {
         Parsed<int> pageSize = DashboardInput.Limit(limit, _options.PageSize);
         Parsed<Guid?> cursor = DashboardInput.After(after);
-        if ((pageSize.Error ?? cursor.Error) is { } error)
+        Parsed<DeadLetterFilter> filter = DashboardInput.Filter(filterRequest);
+        if ((pageSize.Error ?? cursor.Error ?? filter.Error) is { } error)
         {
             return BadRequest(error);
         }
 
-        IReadOnlyList<OutboxMessage> page = await _admin.ListDeadLettersAsync(pageSize.Value, cursor.Value, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<OutboxMessage> page = await _admin.ListDeadLettersAsync(filter.Value, pageSize.Value, cursor.Value, cancellationToken).ConfigureAwait(false);
         Guid? next = page.Count == pageSize.Value ? page[^1].Id : null;
         return TypedResults.Ok(new DeadLetterPage(page.Select(DeadLetterRow.From).ToList(), next));
     }
@@ -118,29 +119,33 @@ internal sealed partial class DashboardEndpoints
             return BadRequest(error);
         }
 
-        long requeued = 0;
-        foreach (Guid id in ids.Value)
-        {
-            if (await _admin.RequeueDeadLetterAsync(id, cancellationToken).ConfigureAwait(false))
-            {
-                requeued++;
-            }
-        }
-
+        long requeued = await _admin.RequeueDeadLettersAsync(new DeadLetterFilter { Ids = ids.Value }, _options.RequeueBatchSize, cancellationToken: cancellationToken).ConfigureAwait(false);
         LogRequeuedSelected(context.User.Identity?.Name, requeued, ids.Value.Count);
         return TypedResults.Ok(new ActionResult(requeued));
     }
 
-    public async Task<Ok<ActionResult>> CountAllAsync(CancellationToken cancellationToken)
+    public async Task<Results<Ok<ActionResult>, ProblemHttpResult>> CountMatchingAsync(DeadLetterFilterRequest filterRequest, CancellationToken cancellationToken)
     {
-        OutboxStatistics statistics = await _admin.GetStatisticsAsync(cancellationToken).ConfigureAwait(false);
-        return TypedResults.Ok(new ActionResult(statistics.DeadLetter));
+        Parsed<DeadLetterFilter> filter = DashboardInput.Filter(filterRequest);
+        if (filter.Error is { } error)
+        {
+            return BadRequest(error);
+        }
+
+        long count = await _admin.CountDeadLettersAsync(filter.Value, cancellationToken).ConfigureAwait(false);
+        return TypedResults.Ok(new ActionResult(count));
     }
 
-    public async Task<Ok<ActionResult>> RequeueAllAsync(HttpContext context, CancellationToken cancellationToken)
+    public async Task<Results<Ok<ActionResult>, ProblemHttpResult>> RequeueMatchingAsync(DeadLetterFilterRequest? filterRequest, HttpContext context, CancellationToken cancellationToken)
     {
-        int requeued = await _admin.RequeueAllDeadLettersAsync(cancellationToken).ConfigureAwait(false);
-        LogRequeuedAll(context.User.Identity?.Name, requeued);
+        Parsed<DeadLetterFilter> filter = DashboardInput.Filter(filterRequest);
+        if (filter.Error is { } error)
+        {
+            return BadRequest(error);
+        }
+
+        long requeued = await _admin.RequeueDeadLettersAsync(filter.Value, _options.RequeueBatchSize, cancellationToken: cancellationToken).ConfigureAwait(false);
+        LogRequeuedMatching(context.User.Identity?.Name, requeued, filter.Value);
         return TypedResults.Ok(new ActionResult(requeued));
     }
 

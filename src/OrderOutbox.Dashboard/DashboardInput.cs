@@ -80,5 +80,58 @@ internal static class DashboardInput
             : Parsed<DateTimeOffset>.Ok(sentBefore);
     }
 
+    /// <summary>Builds the filter of a request; its own rules (lengths, ranges) come from <see cref="DeadLetterFilter.Validate"/>.</summary>
+    public static Parsed<DeadLetterFilter> Filter(DeadLetterFilterRequest? request)
+    {
+        if (request is null)
+        {
+            return Parsed<DeadLetterFilter>.Ok(DeadLetterFilter.All);
+        }
+
+        Parsed<DateTimeOffset?> createdFrom = Time("createdFrom", request.CreatedFrom);
+        Parsed<DateTimeOffset?> createdBefore = Time("createdBefore", request.CreatedBefore);
+        Parsed<DateTimeOffset?> attemptFrom = Time("lastAttemptFrom", request.LastAttemptFrom);
+        Parsed<DateTimeOffset?> attemptBefore = Time("lastAttemptBefore", request.LastAttemptBefore);
+        if ((createdFrom.Error ?? createdBefore.Error ?? attemptFrom.Error ?? attemptBefore.Error) is { } error)
+        {
+            return Parsed<DeadLetterFilter>.Fail(error);
+        }
+
+        var filter = new DeadLetterFilter
+        {
+            MessageType = NullIfEmpty(request.Type),
+            AggregateId = NullIfEmpty(request.AggregateId),
+            LastErrorContains = NullIfEmpty(request.ErrorContains),
+            CreatedFrom = createdFrom.Value,
+            CreatedBefore = createdBefore.Value,
+            LastAttemptFrom = attemptFrom.Value,
+            LastAttemptBefore = attemptBefore.Value,
+        };
+        try
+        {
+            filter.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            return Parsed<DeadLetterFilter>.Fail(e.Message.Replace(" (Parameter 'filter')", string.Empty, StringComparison.Ordinal));
+        }
+
+        return Parsed<DeadLetterFilter>.Ok(filter);
+    }
+
+    private static Parsed<DateTimeOffset?> Time(string field, string? text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            return Parsed<DateTimeOffset?>.Ok(null);
+        }
+
+        return DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out DateTimeOffset value)
+            ? Parsed<DateTimeOffset?>.Ok(value)
+            : Parsed<DateTimeOffset?>.Fail($"{field} = '{Shorten(text)}': must be a date and time (ISO 8601, UTC unless an offset is given), or empty for no bound.");
+    }
+
+    private static string? NullIfEmpty(string? text) => string.IsNullOrEmpty(text) ? null : text;
+
     private static string Shorten(string? text) => text is null ? string.Empty : text.Length <= 60 ? text : text[..60] + "…";
 }

@@ -58,15 +58,15 @@ public static class OrderOutboxDashboardEndpointRouteBuilderExtensions
         group.MapGet("/assets/{name}", (string name) => DashboardEndpoints.Asset(name));
         group.MapGet("/api/session", (DashboardEndpoints e, HttpContext c, IAntiforgery a, IOptions<AntiforgeryOptions> o) => e.SessionAsync(c, a, o));
         group.MapGet("/api/statistics", (DashboardEndpoints e, CancellationToken ct) => e.StatisticsAsync(ct));
-        group.MapGet("/api/dead-letters", (DashboardEndpoints e, string? limit, string? after, CancellationToken ct) => e.DeadLettersAsync(limit, after, ct));
-        group.MapGet("/api/dead-letters/count", (DashboardEndpoints e, CancellationToken ct) => e.CountAllAsync(ct));
+        group.MapGet("/api/dead-letters", (DashboardEndpoints e, string? limit, string? after, [AsParameters] DeadLetterFilterRequest filter, CancellationToken ct) => e.DeadLettersAsync(limit, after, filter, ct));
+        group.MapGet("/api/dead-letters/count", (DashboardEndpoints e, [AsParameters] DeadLetterFilterRequest filter, CancellationToken ct) => e.CountMatchingAsync(filter, ct));
         group.MapGet("/api/messages/{id}", (DashboardEndpoints e, string id, HttpContext c, CancellationToken ct) => e.MessageAsync(id, c, ct));
 
         RouteGroupBuilder actions = group.MapGroup("/api");
         actions.AddEndpointFilter(ValidateAntiforgery);
         actions.MapPost("/dead-letters/{id}/requeue", (DashboardEndpoints e, string id, HttpContext c, CancellationToken ct) => e.RequeueOneAsync(id, c, ct));
         actions.MapPost("/dead-letters/requeue-selected", (DashboardEndpoints e, RequeueSelectedRequest? body, HttpContext c, CancellationToken ct) => e.RequeueSelectedAsync(body, c, ct));
-        actions.MapPost("/dead-letters/requeue-all", (DashboardEndpoints e, HttpContext c, CancellationToken ct) => e.RequeueAllAsync(c, ct));
+        actions.MapPost("/dead-letters/requeue-matching", (DashboardEndpoints e, DeadLetterFilterRequest? body, HttpContext c, CancellationToken ct) => e.RequeueMatchingAsync(body, c, ct));
         actions.MapPost("/purge", (DashboardEndpoints e, PurgeRequest? body, HttpContext c, CancellationToken ct) => e.PurgeAsync(body, c, ct));
         return group;
     }

@@ -4,7 +4,17 @@
 
 (function () {
   const $ = (id) => document.getElementById(id);
-  const state = { session: null, cursor: null, next: null, selected: new Set(), timer: null };
+  const state = { session: null, cursor: null, next: null, selected: new Set(), timer: null, filter: {} };
+
+  // The filter form as the API's fields: empty inputs set no condition, local times are sent as UTC ISO 8601.
+  function readFilter() {
+    const filter = {};
+    for (const input of $("filter").querySelectorAll("input")) {
+      if (!input.value) continue;
+      filter[input.name] = input.type === "datetime-local" ? new Date(input.value).toISOString() : input.value;
+    }
+    return filter;
+  }
 
   function setStatus(text, isError) {
     const el = $("status");
@@ -68,9 +78,10 @@
       const s = await getJson("api/statistics");
       $("count-pending").textContent = s.pending;
       $("count-failed").textContent = s.failed;
+      $("count-due").textContent = s.due;
       $("count-dead-letter").textContent = s.deadLetter;
       $("count-leased").textContent = s.leased;
-      $("count-sent").textContent = s.sent;
+      $("count-sent").textContent = s.sentEstimate === null ? "n/a" : "≈ " + s.sentEstimate;
       $("oldest-due").textContent = formatAge(s.oldestDueAgeSeconds);
       $("updated").textContent = "updated " + formatTime(s.at);
     } catch (e) {
@@ -79,7 +90,7 @@
   }
 
   async function loadDeadLetters(cursor) {
-    const query = new URLSearchParams({ limit: String(state.session.pageSize) });
+    const query = new URLSearchParams(Object.assign({ limit: String(state.session.pageSize) }, state.filter));
     if (cursor) query.set("after", cursor);
     const page = await getJson("api/dead-letters?" + query.toString());
     state.cursor = cursor;
@@ -152,21 +163,33 @@
     });
   }
 
-  function requeueAllCount() {
+  // Requeue by filter: the dry-run count first, then the replay of exactly that filter.
+  function requeueFilterCount() {
     return run(async () => {
-      const result = await getJson("api/dead-letters/count");
-      $("requeue-all-text").textContent = result.count + " dead letters match (dry run).";
-      $("requeue-all").disabled = result.count === 0;
-      $("requeue-all-confirm").hidden = false;
+      state.filter = readFilter();
+      const result = await getJson("api/dead-letters/count?" + new URLSearchParams(state.filter).toString());
+      state.pendingFilter = state.filter;
+      $("requeue-filter-text").textContent = result.count + " dead letters match (dry run).";
+      $("requeue-filter").disabled = result.count === 0;
+      $("requeue-filter-confirm").hidden = false;
     });
   }
 
-  function requeueAll() {
+  function requeueFilter() {
     return run(async () => {
-      const result = await post("api/dead-letters/requeue-all");
-      $("requeue-all-confirm").hidden = true;
+      const result = await post("api/dead-letters/requeue-matching", state.pendingFilter || {});
+      $("requeue-filter-confirm").hidden = true;
       setStatus("Requeued " + result.count + " dead letters.");
       await reload();
+    });
+  }
+
+  function applyFilter(event) {
+    event.preventDefault();
+    $("requeue-filter-confirm").hidden = true;
+    return run(async () => {
+      state.filter = readFilter();
+      await loadDeadLetters(null);
     });
   }
 
@@ -178,7 +201,7 @@
       const rows = [
         ["ID", m.id], ["Type", m.messageType], ["Aggregate", m.aggregateId], ["Status", m.status], ["Retries", m.retryCount],
         ["Created", formatTime(m.createdAt)], ["Next attempt", formatTime(m.nextAttemptAt)], ["Last attempt", formatTime(m.lastAttemptAt)],
-        ["Sent", formatTime(m.sentAt)], ["Last error", m.lastError], ["Lease", m.leaseOwner ? m.leaseOwner + " until " + formatTime(m.leaseExpiresAt) : null],
+        ["Sent", formatTime(m.sentAt)], ["Requeued", formatTime(m.requeuedAt)], ["Last error", m.lastError], ["Lease", m.leaseOwner ? m.leaseOwner + " until " + formatTime(m.leaseExpiresAt) : null],
       ];
       for (const [label, value] of rows) {
         const dt = document.createElement("dt");
@@ -213,9 +236,11 @@
       return;
     }
     $("requeue-selected").addEventListener("click", requeueSelected);
-    $("requeue-all-count").addEventListener("click", requeueAllCount);
-    $("requeue-all").addEventListener("click", requeueAll);
-    $("requeue-all-cancel").addEventListener("click", () => { $("requeue-all-confirm").hidden = true; });
+    $("requeue-filter-count").addEventListener("click", requeueFilterCount);
+    $("requeue-filter").addEventListener("click", requeueFilter);
+    $("requeue-filter-cancel").addEventListener("click", () => { $("requeue-filter-confirm").hidden = true; });
+    $("filter").addEventListener("submit", applyFilter);
+    $("filter").addEventListener("reset", () => setTimeout(() => { state.filter = {}; $("requeue-filter-confirm").hidden = true; run(() => loadDeadLetters(null)); }, 0));
     $("first-page").addEventListener("click", () => run(() => loadDeadLetters(null)));
     $("next-page").addEventListener("click", () => run(() => loadDeadLetters(state.next)));
     $("detail-close").addEventListener("click", () => { $("detail").hidden = true; });

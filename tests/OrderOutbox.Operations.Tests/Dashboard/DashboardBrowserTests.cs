@@ -32,7 +32,8 @@ public abstract class DashboardBrowserTests<TDatabase> : IClassFixture<TDatabase
         Guid first = await host.EnqueueAsync(_database, "poison one", aggregateId: hostileAggregate);
         Guid second = await host.EnqueueAsync(_database, "poison two");
         Guid good = await host.EnqueueAsync(_database, "fine");
-        await host.WaitForAsync(s => s.DeadLetter == 2 && s.Sent == 1);
+        await host.WaitUntilSettledAsync(deadLetters: 2);
+        (await host.Admin.GetAsync(good))!.Status.Should().Be(OutboxStatus.Sent);
 
         await using IBrowserContext context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
@@ -44,7 +45,7 @@ public abstract class DashboardBrowserTests<TDatabase> : IClassFixture<TDatabase
         response!.Status.Should().Be(200);
 
         await Expect(page.Locator("#count-dead-letter")).ToHaveTextAsync("2");
-        await Expect(page.Locator("#count-sent")).ToHaveTextAsync("1");
+        await Expect(page.Locator("#count-due")).ToHaveTextAsync("0");
         await Expect(page.Locator("#count-pending")).ToHaveTextAsync("0");
         ILocator rows = page.Locator("#dead-letters tbody tr");
         await Expect(rows).ToHaveCountAsync(2);
@@ -68,50 +69,59 @@ public abstract class DashboardBrowserTests<TDatabase> : IClassFixture<TDatabase
         host.Receiver.RejectPoison = false;
         await firstRow.Locator("button.requeue").ClickAsync();
         await Expect(page.Locator("#status")).ToContainTextAsync($"Requeued {first}");
-        await host.WaitForAsync(s => s.Sent == 2);
-        (await host.Admin.GetAsync(first))!.Status.Should().Be(OutboxStatus.Sent);
+        await host.WaitForSentAsync(first);
         (await host.Admin.GetAsync(second))!.Status.Should().Be(OutboxStatus.DeadLetter, "only the requeued record was touched");
         host.Receiver.Delivered.Should().Contain([first.ToString(), good.ToString()]);
-        await Expect(page.Locator("#count-sent")).ToHaveTextAsync("2"); // the page refreshes by itself
-        await Expect(page.Locator("#count-dead-letter")).ToHaveTextAsync("1");
+        await Expect(page.Locator("#count-dead-letter")).ToHaveTextAsync("1"); // the counts refresh by themselves
         await Expect(rows).ToHaveCountAsync(1);
     }
 
     [Fact]
-    public async Task Requeue_all_shows_the_count_first_and_requeues_only_after_confirmation()
+    public async Task Requeue_by_filter_shows_the_dry_run_count_first_and_requeues_only_the_matching_dead_letters()
     {
         IBrowser browser = _browser.Browser;
         await using DashboardHost host = await DashboardHost.StartAsync(_database);
+        var completed = new List<Guid>();
         for (int i = 0; i < 3; i++)
         {
-            await host.EnqueueAsync(_database, "poison " + i);
+            completed.Add(await host.EnqueueAsync(_database, "poison " + i));
         }
 
-        await host.WaitForAsync(s => s.DeadLetter == 3);
+        Guid cancelled = await host.EnqueueAsync(_database, "poison cancelled", type: "order.cancelled");
+        await host.WaitUntilSettledAsync(deadLetters: 4);
         await using IBrowserContext context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             ExtraHTTPHeaders = new Dictionary<string, string> { [HeaderAuthentication.UserHeader] = "bob", [HeaderAuthentication.RolesHeader] = "ops" },
         });
         IPage page = await context.NewPageAsync();
         await page.GotoAsync(host.DashboardUrl.ToString());
-        await Expect(page.Locator("#dead-letters tbody tr")).ToHaveCountAsync(3);
+        ILocator rows = page.Locator("#dead-letters tbody tr");
+        await Expect(rows).ToHaveCountAsync(4);
 
         // bob lacks the payload policy: the detail shows the record but hides payload and headers.
-        await page.Locator("#dead-letters tbody tr button.link").First.ClickAsync();
+        await rows.First.Locator("button.link").ClickAsync();
         await Expect(page.Locator("#detail-payload")).ToHaveTextAsync("Hidden: you are not allowed to see payloads and headers.");
         await Expect(page.Locator("#detail-fields")).ToContainTextAsync("DEAD_LETTER");
 
-        await page.Locator("#requeue-all-count").ClickAsync();
-        await Expect(page.Locator("#requeue-all-text")).ToHaveTextAsync("3 dead letters match (dry run).");
-        (await host.Admin.GetStatisticsAsync()).DeadLetter.Should().Be(3, "the count is a dry run");
+        await page.Locator("#filter-type").FillAsync("order.completed");
+        await page.Locator("#filter-apply").ClickAsync();
+        await Expect(rows).ToHaveCountAsync(3);
+        await page.Locator("#requeue-filter-count").ClickAsync();
+        await Expect(page.Locator("#requeue-filter-text")).ToHaveTextAsync("3 dead letters match (dry run).");
+        (await host.Admin.GetStatisticsAsync()).DeadLetter.Should().Be(4, "the count is a dry run");
 
         host.Receiver.RejectPoison = false;
-        await page.Locator("#requeue-all").ClickAsync();
+        await page.Locator("#requeue-filter").ClickAsync();
         await Expect(page.Locator("#status")).ToHaveTextAsync("Requeued 3 dead letters.");
-        await host.WaitForAsync(s => s.Sent == 3 && s.DeadLetter == 0);
+        foreach (Guid id in completed)
+        {
+            await host.WaitForSentAsync(id);
+        }
 
-        await page.GotoAsync(host.DashboardUrl.ToString());
-        await Expect(page.Locator("#empty")).ToBeVisibleAsync();
+        (await host.Admin.GetAsync(cancelled))!.Status.Should().Be(OutboxStatus.DeadLetter, "its type is outside the filter");
+        await Expect(rows).ToHaveCountAsync(0);
+        await page.Locator("#filter-clear").ClickAsync();
+        await Expect(rows).ToHaveCountAsync(1);
     }
 
     private static async Task SaveScreenshotAsync(IPage page)

@@ -71,7 +71,7 @@ public sealed class DashboardSecurityTests : IClassFixture<SqliteTestDatabase>
         string token = await TokenAsync(alice);
         HttpResponseMessage withToken = await PostWithTokenAsync(alice, $"outbox/api/dead-letters/{id}/requeue", token);
         withToken.StatusCode.Should().Be(HttpStatusCode.OK);
-        await host.WaitForAsync(s => s.Sent == 1);
+        await host.WaitForSentAsync(id);
     }
 
     [Fact]
@@ -159,6 +159,9 @@ public sealed class DashboardSecurityTests : IClassFixture<SqliteTestDatabase>
     [InlineData("outbox/api/dead-letters?limit=1001", "limit = '1001': must be a whole number from 1 to 1000.")]
     [InlineData("outbox/api/dead-letters?after=nope", "after = 'nope': must be the ID (a UUID)")]
     [InlineData("outbox/api/messages/42", "id = '42': must be a message ID (a UUID).")]
+    [InlineData("outbox/api/dead-letters/count?createdFrom=monday", "createdFrom = 'monday': must be a date and time")]
+    [InlineData("outbox/api/dead-letters/count?createdFrom=2026-02-01T00:00:00Z&createdBefore=2026-01-01T00:00:00Z", "DeadLetterFilter.CreatedFrom (2026-02-01T00:00:00.0000000+00:00) must be earlier than DeadLetterFilter.CreatedBefore")]
+    [InlineData("outbox/api/dead-letters?type=%20", "DeadLetterFilter.MessageType is ' ' (1 characters); allowed: null (no condition) or 1 to 200 characters, not blank.")]
     public async Task Bad_input_on_reads_is_refused_with_the_field_the_value_and_the_range(string path, string message)
     {
         await using DashboardHost host = await DashboardHost.StartAsync(_database);
@@ -176,7 +179,8 @@ public sealed class DashboardSecurityTests : IClassFixture<SqliteTestDatabase>
         await using DashboardHost host = await DashboardHost.StartAsync(_database);
         Guid older = await host.EnqueueAsync(_database, "older");
         Guid newer = await host.EnqueueAsync(_database, "newer");
-        await host.WaitForAsync(s => s.Sent == 2);
+        await host.WaitForSentAsync(older);
+        await host.WaitForSentAsync(newer);
         await _database.ExecuteAsync(host.Table, $"UPDATE {{table}} SET sent_at = {SqliteTicks(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero))} WHERE id = '{older}'");
         await _database.ExecuteAsync(host.Table, $"UPDATE {{table}} SET sent_at = {SqliteTicks(new DateTimeOffset(2026, 1, 1, 0, 0, 2, TimeSpan.Zero))} WHERE id = '{newer}'");
         using HttpClient alice = host.CreateClient();

@@ -131,6 +131,20 @@ internal sealed class DashboardHost : IAsyncDisposable
         return statistics;
     }
 
+    /// <summary>Waits until nothing is left to send and exactly <paramref name="deadLetters"/> records are dead letters.</summary>
+    public Task<OutboxStatistics> WaitUntilSettledAsync(int deadLetters)
+        => WaitForAsync(s => s.Pending == 0 && s.Failed == 0 && s.DeadLetter == deadLetters);
+
+    /// <summary>Waits (up to 30 s) until the record <paramref name="id"/> is <c>SENT</c>.</summary>
+    public async Task WaitForSentAsync(Guid id)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while ((await Admin.GetAsync(id))?.Status != OutboxStatus.Sent)
+        {
+            await Task.Delay(50, timeout.Token);
+        }
+    }
+
     /// <summary>An HTTP client for this host; <paramref name="user"/> and <paramref name="roles"/> sign it in, cookies are kept.</summary>
     public HttpClient CreateClient(string? user = "alice", string roles = "ops,payload")
     {
