@@ -488,5 +488,18 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
     };
 
     /// <summary>A row of <see cref="SqliteOutboxSql.StatisticsTemplate"/>.</summary>
-    private sealed record StatisticsRow(long Pending, long Failed, long Due, long Leased, long? OldestDue, long DeadLetter);
+    private sealed class StatisticsRow
+    {
+        public long Pending { get; init; }
+
+        public long Failed { get; init; }
+
+        public long Due { get; init; }
+
+        public long Leased { get; init; }
+
+        public long? OldestDue { get; init; }
+
+        public long DeadLetter { get; init; }
+    }
 }

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace OrderOutbox.Storage;
 
 /// <summary>
@@ -20,7 +22,9 @@ public static class DeadLetterReplay
         if (batchSize is < 1 or > DeadLetterFilter.MaxBatchSize)
         {
             throw new ArgumentOutOfRangeException(
-                nameof(batchSize), batchSize, $"batchSize is {batchSize}; allowed: 1 to {DeadLetterFilter.MaxBatchSize:N0} records per batch.");
+                nameof(batchSize),
+                batchSize,
+                string.Create(CultureInfo.InvariantCulture, $"batchSize is {batchSize}; allowed: 1 to {DeadLetterFilter.MaxBatchSize:N0} records per batch."));
         }
     }
 

@@ -100,6 +100,13 @@ public sealed class SqlServerOutboxStoreFixture : IOutboxStoreFixture
         return new ConformanceStore(store, store, options.TableName);
     }
 
+    public Task CreateVersion01TableAsync(string tableName, CancellationToken cancellationToken = default)
+        => ExecuteScalarAsync(
+            LegacySchemaScripts.Read("outbox.sqlserver.v0.1.sql")
+                .Replace("$(OutboxSchema)", Schema, StringComparison.Ordinal)
+                .Replace("$(OutboxTable)", tableName, StringComparison.Ordinal),
+            cancellationToken);
+
     public async Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken = default)
     {
         Assert.SkipWhen(_connectionString is null, SkipReason);
