@@ -38,7 +38,7 @@ public abstract class DashboardBrowserTests<TDatabase> : IClassFixture<TDatabase
         await using IBrowserContext context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             ExtraHTTPHeaders = new Dictionary<string, string> { [HeaderAuthentication.UserHeader] = "alice", [HeaderAuthentication.RolesHeader] = "ops,payload" },
-            ViewportSize = new ViewportSize { Width = 1280, Height = 900 },
+            ViewportSize = new ViewportSize { Width = 1440, Height = 900 },
         });
         IPage page = await context.NewPageAsync();
         IResponse? response = await page.GotoAsync(host.DashboardUrl.ToString());
