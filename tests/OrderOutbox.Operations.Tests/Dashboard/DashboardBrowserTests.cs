@@ -124,6 +124,39 @@ public abstract class DashboardBrowserTests<TDatabase> : IClassFixture<TDatabase
         await Expect(rows).ToHaveCountAsync(1);
     }
 
+    [Fact]
+    public async Task A_browser_without_a_user_is_refused_and_a_post_without_the_token_changes_nothing()
+    {
+        IBrowser browser = _browser.Browser;
+        await using DashboardHost host = await DashboardHost.StartAsync(_database);
+        Guid id = await host.EnqueueAsync(_database, "poison");
+        await host.WaitUntilSettledAsync(deadLetters: 1);
+
+        await using IBrowserContext anonymous = await browser.NewContextAsync();
+        IPage anonymousPage = await anonymous.NewPageAsync();
+        var statuses = new List<int>();
+        anonymousPage.Response += (_, response) => statuses.Add(response.Status);
+        Func<Task> open = () => anonymousPage.GotoAsync(host.DashboardUrl.ToString());
+        await open.Should().ThrowAsync<PlaywrightException>("Chromium reports an empty 401 as a failed navigation");
+        statuses.Should().Equal(401);
+        (await anonymousPage.Locator("#count-dead-letter").CountAsync()).Should().Be(0, "no part of the page was served");
+
+        // Signed in, on the dashboard's own origin, but a script that posts without the page's antiforgery token.
+        await using IBrowserContext alice = await browser.NewContextAsync(new BrowserNewContextOptions
+        {
+            ExtraHTTPHeaders = new Dictionary<string, string> { [HeaderAuthentication.UserHeader] = "alice", [HeaderAuthentication.RolesHeader] = "ops" },
+        });
+        IPage page = await alice.NewPageAsync();
+        await page.GotoAsync(host.DashboardUrl.ToString());
+        await Expect(page.Locator("#count-dead-letter")).ToHaveTextAsync("1");
+        int status = await page.EvaluateAsync<int>(
+            "async id => (await fetch('api/dead-letters/' + id + '/requeue', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status",
+            id.ToString());
+
+        status.Should().Be(400);
+        (await host.Admin.GetAsync(id))!.Status.Should().Be(OutboxStatus.DeadLetter);
+    }
+
     private static async Task SaveScreenshotAsync(IPage page)
     {
         // Set ORDEROUTBOX_DASHBOARD_SCREENSHOT to a file path to keep a picture of the page (docs/dashboard.png is one).
