@@ -1,6 +1,7 @@
 using System.Text.Json;
 using FluentAssertions;
 using OrderOutbox.Operations.Tests.Support;
+using OrderOutbox.PackageTests;
 
 namespace OrderOutbox.Operations.Tests.Cli;
 
@@ -32,8 +33,8 @@ public abstract class InstalledToolTests<TDatabase> : IClassFixture<TDatabase>
     {
         Seeded s = await SeedAsync();
 
-        ProcessOutput json = await RunAsync(s, "stats", "--json");
-        ProcessOutput table = await RunAsync(s, "stats");
+        ProcessResult json = await RunAsync(s, "stats", "--json");
+        ProcessResult table = await RunAsync(s, "stats");
 
         json.ExitCode.Should().Be(0, json.ToString());
         JsonElement stats = JsonDocument.Parse(json.StandardOutput).RootElement;
@@ -50,11 +51,11 @@ public abstract class InstalledToolTests<TDatabase> : IClassFixture<TDatabase>
     {
         Seeded s = await SeedAsync();
 
-        ProcessOutput first = await RunAsync(s, "dead-letters", "list", "--type", "order.completed", "--limit", "2", "--json");
+        ProcessResult first = await RunAsync(s, "dead-letters", "list", "--type", "order.completed", "--limit", "2", "--json");
         JsonElement page1 = JsonDocument.Parse(first.StandardOutput).RootElement;
         string next = page1.GetProperty("next").GetString()!;
-        ProcessOutput second = await RunAsync(s, "dead-letters", "list", "--type", "order.completed", "--limit", "2", "--after", next, "--json");
-        ProcessOutput table = await RunAsync(s, "dead-letters", "list", "--limit", "2");
+        ProcessResult second = await RunAsync(s, "dead-letters", "list", "--type", "order.completed", "--limit", "2", "--after", next, "--json");
+        ProcessResult table = await RunAsync(s, "dead-letters", "list", "--limit", "2");
 
         first.ExitCode.Should().Be(0, first.ToString());
         JsonElement page2 = JsonDocument.Parse(second.StandardOutput).RootElement;
@@ -71,12 +72,12 @@ public abstract class InstalledToolTests<TDatabase> : IClassFixture<TDatabase>
         Seeded s = await SeedAsync();
         string[] filter = ["--type", "order.completed", "--since", "2026-03-01T00:00:00Z", "--until", "2026-03-01T02:00:00Z"];
 
-        ProcessOutput dryRun = await RunAsync(s, ["dead-letters", "requeue", .. filter, "--dry-run", "--json"]);
+        ProcessResult dryRun = await RunAsync(s, ["dead-letters", "requeue", .. filter, "--dry-run", "--json"]);
         dryRun.ExitCode.Should().Be(0, dryRun.ToString());
         JsonDocument.Parse(dryRun.StandardOutput).RootElement.GetProperty("matching").GetInt64().Should().Be(2);
         (await s.Admin.GetStatisticsAsync()).DeadLetter.Should().Be(5, "a dry run changes nothing");
 
-        ProcessOutput replay = await RunAsync(s, ["dead-letters", "requeue", .. filter, "--batch-size", "1"]);
+        ProcessResult replay = await RunAsync(s, ["dead-letters", "requeue", .. filter, "--batch-size", "1"]);
 
         replay.ExitCode.Should().Be(0, replay.ToString());
         replay.StandardOutput.Should().Contain("requeued 2 dead letters (2 matched before the replay).");
@@ -95,8 +96,8 @@ public abstract class InstalledToolTests<TDatabase> : IClassFixture<TDatabase>
     {
         Seeded s = await SeedAsync();
 
-        ProcessOutput refused = await RunAsync(s, "dead-letters", "requeue");
-        ProcessOutput all = await RunAsync(s, "dead-letters", "requeue", "--all", "--json");
+        ProcessResult refused = await RunAsync(s, "dead-letters", "requeue");
+        ProcessResult all = await RunAsync(s, "dead-letters", "requeue", "--all", "--json");
 
         refused.ExitCode.Should().Be(2, refused.ToString());
         refused.StandardError.Should().Contain("no filter given").And.Contain("--all");
@@ -109,8 +110,8 @@ public abstract class InstalledToolTests<TDatabase> : IClassFixture<TDatabase>
     {
         Seeded s = await SeedAsync();
 
-        ProcessOutput future = await RunAsync(s, "purge", "--sent-before", "2999-01-01T00:00:00Z");
-        ProcessOutput purge = await RunAsync(s, "purge", "--sent-before", "2026-04-01T00:00:00Z", "--json");
+        ProcessResult future = await RunAsync(s, "purge", "--sent-before", "2999-01-01T00:00:00Z");
+        ProcessResult purge = await RunAsync(s, "purge", "--sent-before", "2026-04-01T00:00:00Z", "--json");
 
         future.ExitCode.Should().Be(2, future.ToString());
         future.StandardError.Should().Contain("--sent-before 2999-01-01T00:00:00.0000000+00:00: must not be later than now");
@@ -129,14 +130,14 @@ public abstract class InstalledToolTests<TDatabase> : IClassFixture<TDatabase>
         const string secret = "S3cret-never-printed";
         Seeded s = await SeedAsync();
 
-        ProcessOutput fromEnvironment = await _tool.RunAsync(StoreArguments(s, "stats", "--json"), _database.ConnectionString);
-        ProcessOutput broken = await _tool.RunAsync(StoreArguments(s, "stats"), BrokenConnectionString(secret));
-        ProcessOutput missing = await _tool.RunAsync(StoreArguments(s, "stats"));
+        ProcessResult fromEnvironment = await _tool.RunAsync(StoreArguments(s, "stats", "--json"), _database.ConnectionString);
+        ProcessResult broken = await _tool.RunAsync(StoreArguments(s, "stats"), BrokenConnectionString(secret));
+        ProcessResult missing = await _tool.RunAsync(StoreArguments(s, "stats"));
 
         fromEnvironment.ExitCode.Should().Be(0, fromEnvironment.ToString());
         broken.ExitCode.Should().Be(1, broken.ToString());
         broken.StandardError.Should().StartWith("error: ");
-        broken.ToString().Should().NotContain(secret);
+        (broken.StandardOutput + broken.StandardError).Should().NotContain(secret);
         missing.ExitCode.Should().Be(2, missing.ToString());
         missing.StandardError.Should().Contain("no connection string: pass --connection \"...\" or set ORDEROUTBOX_CONNECTION.");
     }
@@ -150,7 +151,7 @@ public abstract class InstalledToolTests<TDatabase> : IClassFixture<TDatabase>
     {
         Seeded s = await SeedAsync();
 
-        ProcessOutput result = await RunAsync(s, arguments.Split(' '));
+        ProcessResult result = await RunAsync(s, arguments.Split(' '));
 
         result.ExitCode.Should().Be(2, result.ToString());
         result.StandardError.Should().Contain(message);
@@ -164,7 +165,7 @@ public abstract class InstalledToolTests<TDatabase> : IClassFixture<TDatabase>
 
     private static async Task<OutboxStatus?> StatusAsync(Seeded s, SeedRecord record) => (await s.Admin.GetAsync(record.Id))?.Status;
 
-    private Task<ProcessOutput> RunAsync(Seeded s, params string[] arguments)
+    private Task<ProcessResult> RunAsync(Seeded s, params string[] arguments)
         => _tool.RunAsync([.. StoreArguments(s, arguments), "--connection", _database.ConnectionString]);
 
     private string[] StoreArguments(Seeded s, params string[] arguments)

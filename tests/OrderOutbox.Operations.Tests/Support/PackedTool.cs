@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Reflection;
+using OrderOutbox.PackageTests;
 
 namespace OrderOutbox.Operations.Tests.Support;
 
@@ -12,7 +14,7 @@ public sealed class PackedTool : IAsyncLifetime
     public const string PackageId = "OrderOutbox.Cli";
 
     private readonly string _work = Path.Combine(Path.GetTempPath(), "orderoutbox-cli-tests-" + Guid.NewGuid().ToString("N")[..12]);
-    private ProcessOutput? _failure;
+    private ProcessResult? _failure;
 
     public string Version { get; } = string.Create(CultureInfo.InvariantCulture, $"0.0.0-clitest.{TimeProvider.System.GetUtcNow():yyyyMMddHHmmss}.{Environment.ProcessId}");
 
@@ -35,16 +37,15 @@ public sealed class PackedTool : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         Directory.CreateDirectory(_work);
-        string root = RepositoryRoot();
+        string root = typeof(PackedTool).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "RepositoryRoot").Value!;
         string packages = Path.Combine(_work, "packages");
-        ProcessOutput pack = await ProcessRunner.RunAsync(
-            "dotnet",
+        ProcessResult pack = await DotNetCli.RunAsync(
+            root,
             [
                 "pack", Path.Combine(root, "src", PackageId, PackageId + ".csproj"), "-c", "Release", "-o", packages,
                 "--artifacts-path", Path.Combine(_work, "artifacts"), $"-p:Version={Version}", "-nodeReuse:false", "-p:UseSharedCompilation=false",
             ],
-            root,
-            timeout: TimeSpan.FromMinutes(15));
+            TestContext.Current.CancellationToken);
         if (pack.ExitCode != 0)
         {
             _failure = pack;
@@ -52,24 +53,30 @@ public sealed class PackedTool : IAsyncLifetime
         }
 
         // Installed from outside the repository, so its nuget.config (source mapping) does not hide the local folder.
-        ProcessOutput install = await ProcessRunner.RunAsync(
-            "dotnet",
-            ["tool", "install", "--tool-path", Path.Combine(_work, "tools"), "--add-source", packages, PackageId, "--version", Version],
+        ProcessResult install = await DotNetCli.RunAsync(
             _work,
-            timeout: TimeSpan.FromMinutes(5));
+            ["tool", "install", "--tool-path", Path.Combine(_work, "tools"), "--add-source", packages, PackageId, "--version", Version],
+            TestContext.Current.CancellationToken);
         if (install.ExitCode != 0)
         {
             _failure = install;
         }
     }
 
-    /// <summary>Runs the installed tool; <paramref name="connection"/> goes into <c>ORDEROUTBOX_CONNECTION</c> when given.</summary>
-    public Task<ProcessOutput> RunAsync(IEnumerable<string> arguments, string? connection = null)
-        => ProcessRunner.RunAsync(
-            Command,
-            arguments,
-            _work,
-            connection is null ? null : new Dictionary<string, string?> { ["ORDEROUTBOX_CONNECTION"] = connection });
+    /// <summary>
+    /// Runs the installed tool through <c>env</c>, so <c>ORDEROUTBOX_CONNECTION</c> is exactly <paramref name="connection"/>
+    /// (or unset), whatever the test's own environment holds.
+    /// </summary>
+    public Task<ProcessResult> RunAsync(IEnumerable<string> arguments, string? connection = null)
+    {
+        List<string> command = ["-u", "ORDEROUTBOX_CONNECTION"];
+        if (connection is not null)
+        {
+            command.Add("ORDEROUTBOX_CONNECTION=" + connection);
+        }
+
+        return DotNetCli.RunAsync("env", _work, [.. command, Command, .. arguments], TestContext.Current.CancellationToken);
+    }
 
     public ValueTask DisposeAsync()
     {
@@ -85,31 +92,12 @@ public sealed class PackedTool : IAsyncLifetime
     {
         try
         {
-            if (Directory.Exists(folder))
-            {
-                Directory.Delete(folder, recursive: true);
-            }
+            Directory.Delete(folder, recursive: true);
         }
-        catch (IOException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            // best effort
+            // best effort: a temporary folder left behind is harmless (a missing one throws DirectoryNotFoundException, an IOException)
         }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var folder = new DirectoryInfo(AppContext.BaseDirectory); folder is not null; folder = folder.Parent)
-        {
-            if (File.Exists(Path.Combine(folder.FullName, "OrderOutbox.sln")))
-            {
-                return folder.FullName;
-            }
-        }
-
-        throw new InvalidOperationException($"OrderOutbox.sln not found above {AppContext.BaseDirectory}.");
     }
 }
 
