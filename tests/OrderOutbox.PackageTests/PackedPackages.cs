@@ -15,7 +15,7 @@ public sealed class PackedPackages : IAsyncLifetime
     /// <summary>Set to 1 to skip these (slow) tests locally. Ignored when CI=true: CI always runs them.</summary>
     public const string SkipVariable = "ORDEROUTBOX_SKIP_PACKAGE_TESTS";
 
-    public static readonly string[] PackageIds = ["OrderOutbox", "OrderOutbox.PostgreSql", "OrderOutbox.SqlServer", "OrderOutbox.Sqlite"];
+    public static readonly string[] PackageIds = ["OrderOutbox", "OrderOutbox.PostgreSql", "OrderOutbox.SqlServer", "OrderOutbox.Sqlite", "OrderOutbox.HealthChecks"];
 
     private ProcessResult? _pack;
 

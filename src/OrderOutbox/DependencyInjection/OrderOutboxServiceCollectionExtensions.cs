@@ -67,6 +67,7 @@ public static class OrderOutboxServiceCollectionExtensions
         services.TryAddSingleton<IOutboxWriter, OutboxWriter>();
         services.TryAddSingleton<IOutboxProcessor, OutboxProcessor>();
         services.AddHostedService<OutboxDispatcherService>();
+        services.AddHostedService<OutboxBacklogGauges>();
         return new OrderOutboxBuilder(services);
     }
 }
