@@ -4,7 +4,7 @@ namespace OrderOutbox.PostgreSql;
 
 /// <summary>
 /// The data source the outbox uses in DI: either the application's own (not disposed by us) or one built from
-/// <see cref="PostgreSqlOutboxOptions.ConnectionString"/> (disposed with the container).
+/// <see cref="OrderOutbox.Storage.OutboxStoreOptions.ConnectionString"/> (disposed with the container).
 /// </summary>
 internal sealed class PostgreSqlOutboxDataSource(NpgsqlDataSource dataSource, bool owned) : IAsyncDisposable, IDisposable
 {

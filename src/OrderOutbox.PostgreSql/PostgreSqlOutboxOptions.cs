@@ -18,13 +18,6 @@ public sealed class PostgreSqlOutboxOptions : OutboxStoreOptions
     public PostgreSqlOutboxOptions() => Schema = DefaultSchema;
 
     /// <summary>
-    /// The Npgsql connection string. Required by <c>UsePostgreSql(IConfiguration)</c> and
-    /// <c>UsePostgreSql(string)</c>; ignored when the store is given an <c>NpgsqlDataSource</c>.
-    /// </summary>
-    /// <value>Default <see langword="null"/>.</value>
-    public string? ConnectionString { get; set; }
-
-    /// <summary>
     /// Whether enqueue also issues <c>pg_notify</c> (delivered by PostgreSQL only when the transaction commits) and the
     /// host <c>LISTEN</c>s on <see cref="NotificationChannel"/> to wake the dispatcher at once. Polling stays the safety net.
     /// </summary>
@@ -34,12 +27,4 @@ public sealed class PostgreSqlOutboxOptions : OutboxStoreOptions
     /// <summary>The <c>LISTEN</c>/<c>NOTIFY</c> channel. Must match <see cref="SqlIdentifier.Pattern"/>.</summary>
     /// <value>Default <c>orderoutbox</c>.</value>
     public string NotificationChannel { get; set; } = DefaultNotificationChannel;
-
-    /// <summary>
-    /// The timeout of the store's commands (claims, outcomes, admin, schema), or <see langword="null"/> for the
-    /// connection string's <c>Command Timeout</c> (Npgsql's default is 30 seconds). Enqueue runs on the caller's
-    /// connection and keeps its timeout.
-    /// </summary>
-    /// <value>Default <see langword="null"/>; allowed 1 second to 1 hour.</value>
-    public TimeSpan? CommandTimeout { get; set; }
 }

@@ -80,7 +80,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         string table = SqlIdentifier.Validate(options.TableName, "PostgreSqlOutboxOptions.TableName");
         _notificationChannel = SqlIdentifier.Validate(options.NotificationChannel, "PostgreSqlOutboxOptions.NotificationChannel");
         ArgumentNullException.ThrowIfNull(dataSource);
-        if (options.CommandTimeout is { } timeout && (timeout < TimeSpan.FromSeconds(1) || timeout > TimeSpan.FromHours(1)))
+        if (options.CommandTimeout is { } timeout && !OutboxStoreOptionsRules.IsValidCommandTimeout(timeout))
         {
             throw new ArgumentOutOfRangeException(
                 nameof(options), timeout, "PostgreSqlOutboxOptions.CommandTimeout must be between 1 second and 1 hour.");

@@ -4,7 +4,7 @@ using OrderOutbox.Storage;
 namespace OrderOutbox.SqlServer;
 
 /// <summary>Validates <see cref="SqlServerOutboxOptions"/> at start-up; each error names the option and the allowed values.</summary>
-/// <param name="requireConnectionString">Whether <see cref="SqlServerOutboxOptions.ConnectionString"/> is needed (not when a data source was given).</param>
+/// <param name="requireConnectionString">Whether <see cref="OutboxStoreOptions.ConnectionString"/> is needed (not when a data source was given).</param>
 internal sealed class SqlServerOutboxOptionsValidator(bool requireConnectionString) : IValidateOptions<SqlServerOutboxOptions>
 {
     public ValidateOptionsResult Validate(string? name, SqlServerOutboxOptions options)
@@ -21,25 +21,18 @@ internal sealed class SqlServerOutboxOptionsValidator(bool requireConnectionStri
     internal static List<string> Collect(SqlServerOutboxOptions options, bool requireConnectionString)
     {
         var errors = new List<string>();
-        if (requireConnectionString && string.IsNullOrWhiteSpace(options.ConnectionString))
-        {
-            errors.Add("SqlServerOutboxOptions.ConnectionString is required: pass it to UseSqlServer(connectionString), pass a DbDataSource to UseSqlServer(dataSource), or set ConnectionString in the configuration section.");
-        }
-
         if (options.Schema is not null && !SqlIdentifier.IsValid(options.Schema))
         {
             errors.Add($"SqlServerOutboxOptions.Schema = '{options.Schema}' is not a valid SQL identifier: it must match {SqlIdentifier.Pattern} (or be null for dbo).");
         }
 
-        if (!SqlIdentifier.IsValid(options.TableName))
-        {
-            errors.Add($"SqlServerOutboxOptions.TableName = '{options.TableName}' is not a valid SQL identifier: it must match {SqlIdentifier.Pattern}.");
-        }
-
-        if (options.CommandTimeout < SqlServerOutboxOptions.MinCommandTimeout || options.CommandTimeout > SqlServerOutboxOptions.MaxCommandTimeout)
-        {
-            errors.Add($"SqlServerOutboxOptions.CommandTimeout = {options.CommandTimeout} is out of range: allowed {SqlServerOutboxOptions.MinCommandTimeout} to {SqlServerOutboxOptions.MaxCommandTimeout}.");
-        }
+        OutboxStoreOptionsRules.Check(
+            options,
+            nameof(SqlServerOutboxOptions),
+            requireConnectionString
+                ? "pass it to UseSqlServer(connectionString), pass a DbDataSource to UseSqlServer(dataSource), or set ConnectionString in the configuration section."
+                : null,
+            errors);
 
         return errors;
     }

@@ -31,7 +31,7 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
     private readonly SqlServerOutboxSql _sql;
 
     /// <summary>Creates a store over the database and table that <paramref name="options"/> name.</summary>
-    /// <param name="options">The store options; <see cref="SqlServerOutboxOptions.ConnectionString"/> is required.</param>
+    /// <param name="options">The store options; <see cref="OutboxStoreOptions.ConnectionString"/> is required.</param>
     /// <param name="timeProvider">The clock for the admin operations ("due now"); <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     /// <exception cref="ArgumentException">An option is invalid (the message names it).</exception>
     public SqlServerOutboxStore(SqlServerOutboxOptions options, TimeProvider? timeProvider = null)
@@ -44,7 +44,7 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
     /// A data source of SQL Server connections, for example
     /// <c>SqlClientFactory.Instance.CreateDataSource(connectionString)</c>.
     /// </param>
-    /// <param name="options">The store options (<see cref="SqlServerOutboxOptions.ConnectionString"/> is ignored).</param>
+    /// <param name="options">The store options (<see cref="OutboxStoreOptions.ConnectionString"/> is ignored).</param>
     /// <param name="timeProvider">The clock for the admin operations; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     /// <exception cref="ArgumentException">An option is invalid, or the data source does not create <see cref="SqlConnection"/>s.</exception>
     public SqlServerOutboxStore(DbDataSource dataSource, SqlServerOutboxOptions options, TimeProvider? timeProvider = null)
@@ -80,9 +80,10 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
             _connectionString = options.ConnectionString;
         }
 
-        _commandTimeoutSeconds = (int)Math.Ceiling(options.CommandTimeout.TotalSeconds);
+        TimeSpan commandTimeout = options.CommandTimeout ?? SqlServerOutboxOptions.DefaultCommandTimeout;
+        _commandTimeoutSeconds = (int)Math.Ceiling(commandTimeout.TotalSeconds);
         _timeProvider = timeProvider ?? TimeProvider.System;
-        _sql = new SqlServerOutboxSql(schema, table, options.CommandTimeout);
+        _sql = new SqlServerOutboxSql(schema, table, commandTimeout);
     }
 
     /// <summary>The statements of this store, for tests.</summary>

@@ -19,25 +19,16 @@ internal sealed class SqliteOutboxOptionsValidator : IValidateOptions<SqliteOutb
     internal static List<string> Collect(SqliteOutboxOptions options)
     {
         var errors = new List<string>();
-        if (string.IsNullOrWhiteSpace(options.ConnectionString))
-        {
-            errors.Add("SqliteOutboxOptions.ConnectionString is required: pass it to UseSqlite(connectionString) or set ConnectionString in the configuration section.");
-        }
-
         if (options.Schema is not null)
         {
             errors.Add($"SqliteOutboxOptions.Schema = '{options.Schema}' is not supported: SQLite has no schemas; leave it null.");
         }
 
-        if (!SqlIdentifier.IsValid(options.TableName))
-        {
-            errors.Add($"SqliteOutboxOptions.TableName = '{options.TableName}' is not a valid SQL identifier: it must match {SqlIdentifier.Pattern}.");
-        }
-
-        if (options.CommandTimeout < SqliteOutboxOptions.MinCommandTimeout || options.CommandTimeout > SqliteOutboxOptions.MaxCommandTimeout)
-        {
-            errors.Add($"SqliteOutboxOptions.CommandTimeout = {options.CommandTimeout} is out of range: allowed {SqliteOutboxOptions.MinCommandTimeout} to {SqliteOutboxOptions.MaxCommandTimeout}.");
-        }
+        OutboxStoreOptionsRules.Check(
+            options,
+            nameof(SqliteOutboxOptions),
+            "pass it to UseSqlite(connectionString) or set ConnectionString in the configuration section.",
+            errors);
 
         return errors;
     }

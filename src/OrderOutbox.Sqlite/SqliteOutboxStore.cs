@@ -16,7 +16,7 @@ namespace OrderOutbox.Sqlite;
 /// as INTEGER UTC .NET ticks, so comparisons are exact and indexable (see <c>Schema/outbox.sqlite.sql</c>).</para>
 /// <para>SQLite allows one writer at a time. Every write of the store (claim, outcomes, release) is one short
 /// <c>BEGIN IMMEDIATE</c> transaction, and each connection waits up to
-/// <see cref="SqliteOutboxOptions.CommandTimeout"/> for the write lock instead of failing with <c>SQLITE_BUSY</c>.
+/// <see cref="OutboxStoreOptions.CommandTimeout"/> for the write lock instead of failing with <c>SQLITE_BUSY</c>.
 /// The schema script turns on write-ahead logging (WAL), so readers never wait for the writer.</para>
 /// <para>The store opens a pooled connection per operation; it is thread-safe and meant to be a singleton.</para>
 /// </remarks>
@@ -29,7 +29,7 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
     private readonly SqliteOutboxSql _sql;
 
     /// <summary>Creates a store over the database and table that <paramref name="options"/> name.</summary>
-    /// <param name="options">The store options; <see cref="SqliteOutboxOptions.ConnectionString"/> is required.</param>
+    /// <param name="options">The store options; <see cref="OutboxStoreOptions.ConnectionString"/> is required.</param>
     /// <param name="timeProvider">The clock for the admin operations ("due now"); <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     /// <exception cref="ArgumentException">An option is invalid (the message names it).</exception>
     public SqliteOutboxStore(SqliteOutboxOptions options, TimeProvider? timeProvider = null)
@@ -42,14 +42,15 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
             throw new ArgumentException(string.Join(" ", errors), nameof(options));
         }
 
-        _commandTimeoutSeconds = (int)Math.Ceiling(options.CommandTimeout.TotalSeconds);
+        TimeSpan commandTimeout = options.CommandTimeout ?? SqliteOutboxOptions.DefaultCommandTimeout;
+        _commandTimeoutSeconds = (int)Math.Ceiling(commandTimeout.TotalSeconds);
         _connectionString = new SqliteConnectionStringBuilder(options.ConnectionString)
         {
             DefaultTimeout = _commandTimeoutSeconds,
         }.ToString();
 
         // PRAGMA takes no parameters; the value is an integer computed from a validated TimeSpan, never user text.
-        _busyTimeoutPragma = "PRAGMA busy_timeout = " + ((long)options.CommandTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+        _busyTimeoutPragma = "PRAGMA busy_timeout = " + ((long)commandTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         _timeProvider = timeProvider ?? TimeProvider.System;
         _sql = new SqliteOutboxSql(table);
     }

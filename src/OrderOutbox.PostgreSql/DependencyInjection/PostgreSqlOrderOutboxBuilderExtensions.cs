@@ -39,7 +39,7 @@ public static class PostgreSqlOrderOutboxBuilderExtensions
 
     /// <summary>
     /// Uses the PostgreSQL store over the application's <paramref name="dataSource"/> (not disposed by the outbox);
-    /// <see cref="PostgreSqlOutboxOptions.ConnectionString"/> is ignored.
+    /// <see cref="OutboxStoreOptions.ConnectionString"/> is ignored.
     /// </summary>
     /// <param name="builder">The outbox builder.</param>
     /// <param name="dataSource">The data source the store opens its connections from.</param>
@@ -75,10 +75,6 @@ public static class PostgreSqlOrderOutboxBuilderExtensions
     private static OrderOutboxBuilder AddCore(OrderOutboxBuilder builder, OptionsBuilder<PostgreSqlOutboxOptions> options, NpgsqlDataSource? dataSource)
     {
         IServiceCollection services = builder.Services;
-        services.AddSingleton<IValidateOptions<PostgreSqlOutboxOptions>>(new PostgreSqlOutboxOptionsValidator(requireConnectionString: dataSource is null));
-        options.ValidateOnStart();
-
-        services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OutboxWakeUp>();
         if (dataSource is not null)
         {
@@ -90,14 +86,11 @@ public static class PostgreSqlOrderOutboxBuilderExtensions
                 NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<PostgreSqlOutboxOptions>>().Value.ConnectionString!), owned: true));
         }
 
-        services.TryAddSingleton(sp => new PostgreSqlOutboxStore(
-            sp.GetRequiredService<PostgreSqlOutboxDataSource>().DataSource,
-            sp.GetRequiredService<IOptions<PostgreSqlOutboxOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton<IOutboxStore>(sp => sp.GetRequiredService<PostgreSqlOutboxStore>());
-        services.TryAddSingleton<IOutboxAdmin>(sp => sp.GetRequiredService<PostgreSqlOutboxStore>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OutboxSchemaInitializer<PostgreSqlOutboxStore, PostgreSqlOutboxOptions>>());
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlWakeUpListener>());
-        return builder;
+        return OutboxStoreRegistration.AddStore(
+            builder,
+            options,
+            new PostgreSqlOutboxOptionsValidator(requireConnectionString: dataSource is null),
+            static (sp, value, timeProvider) => new PostgreSqlOutboxStore(sp.GetRequiredService<PostgreSqlOutboxDataSource>().DataSource, value, timeProvider));
     }
 }

@@ -1,7 +1,5 @@
 using System.Data.Common;
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OrderOutbox;
 using OrderOutbox.SqlServer;
@@ -71,23 +69,11 @@ public static class SqlServerOrderOutboxBuilderExtensions
     }
 
     private static OrderOutboxBuilder AddCore(OrderOutboxBuilder builder, OptionsBuilder<SqlServerOutboxOptions> options, DbDataSource? dataSource)
-    {
-        options.ValidateOnStart();
-        var services = builder.Services;
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqlServerOutboxOptions>>(
-            new SqlServerOutboxOptionsValidator(requireConnectionString: dataSource is null)));
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(sp =>
-        {
-            var value = sp.GetRequiredService<IOptions<SqlServerOutboxOptions>>().Value;
-            var timeProvider = sp.GetRequiredService<TimeProvider>();
-            return dataSource is null
+        => OutboxStoreRegistration.AddStore(
+            builder,
+            options,
+            new SqlServerOutboxOptionsValidator(requireConnectionString: dataSource is null),
+            (_, value, timeProvider) => dataSource is null
                 ? new SqlServerOutboxStore(value, timeProvider)
-                : new SqlServerOutboxStore(dataSource, value, timeProvider);
-        });
-        services.TryAddSingleton<IOutboxStore>(static sp => sp.GetRequiredService<SqlServerOutboxStore>());
-        services.TryAddSingleton<IOutboxAdmin>(static sp => sp.GetRequiredService<SqlServerOutboxStore>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OutboxSchemaInitializer<SqlServerOutboxStore, SqlServerOutboxOptions>>());
-        return builder;
-    }
+                : new SqlServerOutboxStore(dataSource, value, timeProvider));
 }

@@ -1,6 +1,4 @@
 using Microsoft.Extensions.Configuration;
-using Microsoft.Extensions.DependencyInjection.Extensions;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
 using OrderOutbox;
 using OrderOutbox.Sqlite;
@@ -49,17 +47,9 @@ public static class SqliteOrderOutboxBuilderExtensions
     }
 
     private static OrderOutboxBuilder AddCore(OrderOutboxBuilder builder, OptionsBuilder<SqliteOutboxOptions> options)
-    {
-        options.ValidateOnStart();
-        var services = builder.Services;
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SqliteOutboxOptions>, SqliteOutboxOptionsValidator>());
-        services.TryAddSingleton(TimeProvider.System);
-        services.TryAddSingleton(static sp => new SqliteOutboxStore(
-            sp.GetRequiredService<IOptions<SqliteOutboxOptions>>().Value,
-            sp.GetRequiredService<TimeProvider>()));
-        services.TryAddSingleton<IOutboxStore>(static sp => sp.GetRequiredService<SqliteOutboxStore>());
-        services.TryAddSingleton<IOutboxAdmin>(static sp => sp.GetRequiredService<SqliteOutboxStore>());
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, OutboxSchemaInitializer<SqliteOutboxStore, SqliteOutboxOptions>>());
-        return builder;
-    }
+        => OutboxStoreRegistration.AddStore(
+            builder,
+            options,
+            new SqliteOutboxOptionsValidator(),
+            static (_, value, timeProvider) => new SqliteOutboxStore(value, timeProvider));
 }

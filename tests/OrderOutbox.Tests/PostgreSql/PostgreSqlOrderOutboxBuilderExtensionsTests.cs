@@ -33,6 +33,24 @@ public sealed class PostgreSqlOrderOutboxBuilderExtensionsTests(PostgreSqlOutbox
     }
 
     [Fact]
+    public void UsePostgreSql_called_twice_registers_one_validator_one_store_and_one_of_each_hosted_service()
+    {
+        var services = new ServiceCollection();
+        services.AddLogging();
+        OrderOutboxBuilder builder = services.AddOrderOutbox();
+        builder.UsePostgreSql(UnusedConnectionString);
+        builder.UsePostgreSql(UnusedConnectionString, o => o.TableName = "second");
+
+        services.Count(d => d.ServiceType == typeof(IValidateOptions<PostgreSqlOutboxOptions>)).Should().Be(1);
+        services.Count(d => d.ServiceType == typeof(PostgreSqlOutboxStore)).Should().Be(1);
+        services.Count(d => d.ServiceType == typeof(IOutboxStore)).Should().Be(1);
+        services.Count(d => d.ImplementationType == typeof(PostgreSqlWakeUpListener)).Should().Be(1);
+        services.Count(d => d.ImplementationType == typeof(OutboxSchemaInitializer<PostgreSqlOutboxStore, PostgreSqlOutboxOptions>)).Should().Be(1);
+        using ServiceProvider provider = services.BuildServiceProvider();
+        provider.GetRequiredService<IOptions<PostgreSqlOutboxOptions>>().Value.TableName.Should().Be("second");
+    }
+
+    [Fact]
     public void A_store_registered_before_is_kept()
     {
         var services = new ServiceCollection();
