@@ -21,7 +21,7 @@ namespace OrderOutbox.PostgreSql;
 /// </remarks>
 public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
 {
-    private const string SchemaResourceName = "OrderOutbox.PostgreSql.Schema.postgresql.sql";
+    private const string SchemaResourceName = "OrderOutbox.PostgreSql.Schema.outbox.postgresql.sql";
     private const int MaxIdentifierLength = 63;
 
     private const string Columns =
@@ -671,10 +671,5 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     }
 
     private static string LoadSchemaScript()
-    {
-        using Stream stream = typeof(PostgreSqlOutboxStore).Assembly.GetManifestResourceStream(SchemaResourceName)
-            ?? throw new InvalidOperationException($"The embedded schema script '{SchemaResourceName}' is missing from {typeof(PostgreSqlOutboxStore).Assembly.GetName().Name}.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
+        => EmbeddedSchemaScript.Read(typeof(PostgreSqlOutboxStore).Assembly, SchemaResourceName);
 }

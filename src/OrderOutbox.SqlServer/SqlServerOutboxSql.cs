@@ -1,4 +1,5 @@
 using System.Globalization;
+using OrderOutbox.Storage;
 
 namespace OrderOutbox.SqlServer;
 
@@ -287,12 +288,7 @@ internal sealed class SqlServerOutboxSql
     /// <summary>Reads the embedded schema script with its placeholders.</summary>
     /// <returns>The script text.</returns>
     internal static string LoadSchemaScript()
-    {
-        using var stream = typeof(SqlServerOutboxSql).Assembly.GetManifestResourceStream(SchemaResourceName)
-            ?? throw new InvalidOperationException($"The embedded resource '{SchemaResourceName}' is missing from {typeof(SqlServerOutboxSql).Assembly.GetName().Name}.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
+        => EmbeddedSchemaScript.Read(typeof(SqlServerOutboxSql).Assembly, SchemaResourceName);
 
     private static string Expand(string template, string schema, string table)
         => template.Replace(SchemaToken, schema, StringComparison.Ordinal).Replace(TableToken, table, StringComparison.Ordinal);

@@ -1,3 +1,5 @@
+using OrderOutbox.Storage;
+
 namespace OrderOutbox.Sqlite;
 
 /// <summary>
@@ -224,12 +226,7 @@ internal sealed class SqliteOutboxSql
     /// <summary>Reads the embedded schema script with its placeholder.</summary>
     /// <returns>The script text.</returns>
     internal static string LoadSchemaScript()
-    {
-        using var stream = typeof(SqliteOutboxSql).Assembly.GetManifestResourceStream(SchemaResourceName)
-            ?? throw new InvalidOperationException($"The embedded resource '{SchemaResourceName}' is missing from {typeof(SqliteOutboxSql).Assembly.GetName().Name}.");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
+        => EmbeddedSchemaScript.Read(typeof(SqliteOutboxSql).Assembly, SchemaResourceName);
 
     private static string Expand(string template, string table) => template.Replace(TableToken, table, StringComparison.Ordinal);
 }

@@ -27,14 +27,7 @@ public static class PostgreSqlOrderOutboxBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        OptionsBuilder<PostgreSqlOutboxOptions> options = builder.Services.AddOptions<PostgreSqlOutboxOptions>()
-            .Configure(o => o.ConnectionString = connectionString);
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-
-        return AddCore(builder, options, dataSource: null);
+        return AddCore(builder, OutboxStoreRegistration.Configure(builder, connectionString, configure), dataSource: null);
     }
 
     /// <summary>
@@ -49,13 +42,7 @@ public static class PostgreSqlOrderOutboxBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(dataSource);
-        OptionsBuilder<PostgreSqlOutboxOptions> options = builder.Services.AddOptions<PostgreSqlOutboxOptions>();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-
-        return AddCore(builder, options, dataSource);
+        return AddCore(builder, OutboxStoreRegistration.Configure(builder, connectionString: null, configure), dataSource);
     }
 
     /// <summary>
@@ -68,8 +55,7 @@ public static class PostgreSqlOrderOutboxBuilderExtensions
     public static OrderOutboxBuilder UsePostgreSql(this OrderOutboxBuilder builder, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(configuration);
-        return AddCore(builder, builder.Services.AddOptions<PostgreSqlOutboxOptions>().Bind(configuration), dataSource: null);
+        return AddCore(builder, OutboxStoreRegistration.Bind<PostgreSqlOutboxOptions>(builder, configuration), dataSource: null);
     }
 
     private static OrderOutboxBuilder AddCore(OrderOutboxBuilder builder, OptionsBuilder<PostgreSqlOutboxOptions> options, NpgsqlDataSource? dataSource)

@@ -24,13 +24,7 @@ public static class SqlServerOrderOutboxBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        var options = builder.Services.AddOptions<SqlServerOutboxOptions>().Configure(o => o.ConnectionString = connectionString);
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-
-        return AddCore(builder, options, dataSource: null);
+        return AddCore(builder, OutboxStoreRegistration.Configure(builder, connectionString, configure), dataSource: null);
     }
 
     /// <summary>
@@ -45,13 +39,7 @@ public static class SqlServerOrderOutboxBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentNullException.ThrowIfNull(dataSource);
-        var options = builder.Services.AddOptions<SqlServerOutboxOptions>();
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-
-        return AddCore(builder, options, dataSource);
+        return AddCore(builder, OutboxStoreRegistration.Configure(builder, connectionString: null, configure), dataSource);
     }
 
     /// <summary>
@@ -64,8 +52,7 @@ public static class SqlServerOrderOutboxBuilderExtensions
     public static OrderOutboxBuilder UseSqlServer(this OrderOutboxBuilder builder, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(configuration);
-        return AddCore(builder, builder.Services.AddOptions<SqlServerOutboxOptions>().Bind(configuration), dataSource: null);
+        return AddCore(builder, OutboxStoreRegistration.Bind<SqlServerOutboxOptions>(builder, configuration), dataSource: null);
     }
 
     private static OrderOutboxBuilder AddCore(OrderOutboxBuilder builder, OptionsBuilder<SqlServerOutboxOptions> options, DbDataSource? dataSource)

@@ -23,13 +23,7 @@ public static class SqliteOrderOutboxBuilderExtensions
     {
         ArgumentNullException.ThrowIfNull(builder);
         ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
-        var options = builder.Services.AddOptions<SqliteOutboxOptions>().Configure(o => o.ConnectionString = connectionString);
-        if (configure is not null)
-        {
-            options.Configure(configure);
-        }
-
-        return AddCore(builder, options);
+        return AddCore(builder, OutboxStoreRegistration.Configure(builder, connectionString, configure));
     }
 
     /// <summary>
@@ -42,8 +36,7 @@ public static class SqliteOrderOutboxBuilderExtensions
     public static OrderOutboxBuilder UseSqlite(this OrderOutboxBuilder builder, IConfiguration configuration)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        ArgumentNullException.ThrowIfNull(configuration);
-        return AddCore(builder, builder.Services.AddOptions<SqliteOutboxOptions>().Bind(configuration));
+        return AddCore(builder, OutboxStoreRegistration.Bind<SqliteOutboxOptions>(builder, configuration));
     }
 
     private static OrderOutboxBuilder AddCore(OrderOutboxBuilder builder, OptionsBuilder<SqliteOutboxOptions> options)

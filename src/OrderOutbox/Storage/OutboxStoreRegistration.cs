@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -12,6 +13,46 @@ namespace OrderOutbox.Storage;
 /// </summary>
 internal static class OutboxStoreRegistration
 {
+    /// <summary>
+    /// The options of a <c>UseXxx(connectionString, configure)</c> or <c>UseXxx(dataSource, configure)</c> call:
+    /// <paramref name="connectionString"/> (when given) set first, then <paramref name="configure"/>.
+    /// </summary>
+    /// <typeparam name="TOptions">The store's options.</typeparam>
+    /// <param name="builder">The outbox builder.</param>
+    /// <param name="connectionString">The connection string, or <see langword="null"/> when the store was given a data source.</param>
+    /// <param name="configure">Configures the options, or <see langword="null"/> for the defaults.</param>
+    /// <returns>The options builder.</returns>
+    public static OptionsBuilder<TOptions> Configure<TOptions>(OrderOutboxBuilder builder, string? connectionString, Action<TOptions>? configure)
+        where TOptions : OutboxStoreOptions
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        OptionsBuilder<TOptions> options = builder.Services.AddOptions<TOptions>();
+        if (connectionString is not null)
+        {
+            options.Configure(o => o.ConnectionString = connectionString);
+        }
+
+        if (configure is not null)
+        {
+            options.Configure(configure);
+        }
+
+        return options;
+    }
+
+    /// <summary>The options of a <c>UseXxx(IConfiguration)</c> call, bound from <paramref name="configuration"/>.</summary>
+    /// <typeparam name="TOptions">The store's options.</typeparam>
+    /// <param name="builder">The outbox builder.</param>
+    /// <param name="configuration">The configuration section.</param>
+    /// <returns>The options builder.</returns>
+    public static OptionsBuilder<TOptions> Bind<TOptions>(OrderOutboxBuilder builder, IConfiguration configuration)
+        where TOptions : OutboxStoreOptions
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        ArgumentNullException.ThrowIfNull(configuration);
+        return builder.Services.AddOptions<TOptions>().Bind(configuration);
+    }
+
     /// <summary>Registers the store <typeparamref name="TStore"/> with its options <typeparamref name="TOptions"/>.</summary>
     /// <typeparam name="TStore">The store.</typeparam>
     /// <typeparam name="TOptions">The store's options.</typeparam>
