@@ -14,7 +14,7 @@ namespace OrderOutbox.SqlServer;
 /// <c>status IN ('PENDING', 'FAILED')</c> must be written out to read <c>IX_&lt;table&gt;_due</c>.
 /// Every statement is listed in <see cref="All"/>, which the script-parsing test enumerates.
 /// </remarks>
-internal sealed class SqlServerOutboxSql
+internal sealed class SqlServerOutboxSql : OutboxStoreSql
 {
     /// <summary>The placeholder for the schema name.</summary>
     internal const string SchemaToken = "$(OutboxSchema)";
@@ -246,31 +246,6 @@ internal sealed class SqlServerOutboxSql
             new(nameof(SchemaResourceName), Schema),
         ];
     }
-
-    public string Insert { get; }
-
-    public string Claim { get; }
-
-    public string Complete { get; }
-
-    public string Release { get; }
-
-    public string Statistics { get; }
-
-    public string Get { get; }
-
-    public string Requeue { get; }
-
-    public string CountDeadLetters { get; }
-
-    public string ListFilteredDeadLetters { get; }
-
-    public string Replay { get; }
-
-    public string PurgeSent { get; }
-
-    /// <summary>The schema script (<c>Schema/outbox.sqlserver.sql</c>) for this table.</summary>
-    public string Schema { get; }
 
     /// <summary>Every statement the store executes, keyed by the template (or resource) it comes from.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> All { get; }

@@ -8,7 +8,7 @@ namespace OrderOutbox.Sqlite;
 /// values are always parameters. The status literals are written inline on purpose: the claim's
 /// <c>status IN ('PENDING', 'FAILED')</c> must match the partial index's WHERE clause for SQLite to use it.
 /// </summary>
-internal sealed class SqliteOutboxSql
+internal sealed class SqliteOutboxSql : OutboxStoreSql
 {
     /// <summary>The placeholder for the table name in the templates and in the schema script.</summary>
     internal const string TableToken = "$(OutboxTable)";
@@ -192,36 +192,11 @@ internal sealed class SqliteOutboxSql
     /// <summary>The (validated, unquoted) table name.</summary>
     public string Table { get; }
 
-    public string Insert { get; }
-
-    public string Claim { get; }
-
-    public string Complete { get; }
-
-    public string Release { get; }
-
-    public string Statistics { get; }
-
-    public string Get { get; }
-
-    public string Requeue { get; }
-
-    public string CountDeadLetters { get; }
-
-    public string ListFilteredDeadLetters { get; }
-
-    public string Replay { get; }
-
     public string HasRequeuedAt { get; }
 
     public string AddRequeuedAt { get; }
 
-    public string PurgeSent { get; }
-
     public string JournalMode { get; }
-
-    /// <summary>The schema script (<c>Schema/outbox.sqlite.sql</c>) for this table.</summary>
-    public string Schema { get; }
 
     /// <summary>Reads the embedded schema script with its placeholder.</summary>
     /// <returns>The script text.</returns>

@@ -1,0 +1,44 @@
+namespace OrderOutbox.Storage;
+
+/// <summary>
+/// The statements every store runs, expanded for one table. Each store's <c>XxxOutboxSql</c> derives from it, keeps
+/// its <c>const</c> templates and sets these from them in its constructor.
+/// </summary>
+internal abstract class OutboxStoreSql
+{
+    /// <summary>Inserts one record.</summary>
+    public string Insert { get; protected init; } = string.Empty;
+
+    /// <summary>Claims a batch of due records under a lease.</summary>
+    public string Claim { get; protected init; } = string.Empty;
+
+    /// <summary>Writes the outcomes of a batch, fenced by the claim token.</summary>
+    public string Complete { get; protected init; } = string.Empty;
+
+    /// <summary>Releases claimed records without an attempt.</summary>
+    public string Release { get; protected init; } = string.Empty;
+
+    /// <summary>Reads the statistics.</summary>
+    public string Statistics { get; protected init; } = string.Empty;
+
+    /// <summary>Reads one record.</summary>
+    public string Get { get; protected init; } = string.Empty;
+
+    /// <summary>Requeues one dead letter.</summary>
+    public string Requeue { get; protected init; } = string.Empty;
+
+    /// <summary>Counts the dead letters of a filter.</summary>
+    public string CountDeadLetters { get; protected init; } = string.Empty;
+
+    /// <summary>Lists a page of the dead letters of a filter.</summary>
+    public string ListFilteredDeadLetters { get; protected init; } = string.Empty;
+
+    /// <summary>Requeues one batch of the dead letters of a filter.</summary>
+    public string Replay { get; protected init; } = string.Empty;
+
+    /// <summary>Deletes one batch of old sent records.</summary>
+    public string PurgeSent { get; protected init; } = string.Empty;
+
+    /// <summary>The schema script (<c>Schema/outbox.&lt;store&gt;.sql</c>) for this table.</summary>
+    public string Schema { get; protected init; } = string.Empty;
+}
