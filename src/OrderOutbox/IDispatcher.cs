@@ -40,11 +40,12 @@ public enum DispatchResultKind
 /// <summary>The result of <see cref="IDispatcher.DispatchAsync"/>.</summary>
 public readonly record struct DispatchResult
 {
-    private DispatchResult(DispatchResultKind kind, string? error, TimeSpan? retryAfter)
+    private DispatchResult(DispatchResultKind kind, string? error, TimeSpan? retryAfter, bool isEndpointFault = false)
     {
         Kind = kind;
         Error = error;
         RetryAfter = retryAfter;
+        IsEndpointFault = isEndpointFault;
     }
 
     /// <summary>How the attempt ended.</summary>
@@ -58,6 +59,13 @@ public readonly record struct DispatchResult
     /// It can only lengthen the backoff delay, never shorten it.
     /// </summary>
     public TimeSpan? RetryAfter { get; }
+
+    /// <summary>
+    /// Whether the failure lies with the destination or its configuration (expired credentials, a wrong URL, a
+    /// receiver that asked everyone to wait) rather than with the message. Such a failure is transient
+    /// (<see cref="DispatchResultKind.TransientFailure"/>); the engine may count it against the endpoint.
+    /// </summary>
+    public bool IsEndpointFault { get; }
 
     /// <summary>A successful delivery.</summary>
     public static DispatchResult Success { get; } = new(DispatchResultKind.Success, null, null);
@@ -74,4 +82,14 @@ public readonly record struct DispatchResult
     /// <returns>The result.</returns>
     public static DispatchResult Permanent(string error)
         => new(DispatchResultKind.PermanentFailure, error ?? throw new ArgumentNullException(nameof(error)), null);
+
+    /// <summary>
+    /// A transient failure caused by the destination or its configuration rather than the message
+    /// (<see cref="IsEndpointFault"/>); the record is retried after the backoff delay.
+    /// </summary>
+    /// <param name="error">What went wrong.</param>
+    /// <param name="retryAfter">The wait the destination asked for, if any.</param>
+    /// <returns>The result.</returns>
+    public static DispatchResult EndpointFault(string error, TimeSpan? retryAfter = null)
+        => new(DispatchResultKind.TransientFailure, error ?? throw new ArgumentNullException(nameof(error)), retryAfter, isEndpointFault: true);
 }
