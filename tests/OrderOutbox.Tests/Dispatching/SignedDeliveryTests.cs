@@ -1,15 +1,10 @@
-using System.Net;
 using System.Text;
 using FluentAssertions;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using OrderOutbox.Dispatching;
+using OrderOutbox.Tests.Support;
 using StandardWebhooks;
 using StandardWebhooks.Diagnostics;
 using Xunit;
@@ -166,18 +161,12 @@ public sealed class SignedDeliveryTests : IAsyncLifetime
         }
     }
 
-    /// <summary>A Kestrel receiver that verifies each request with <see cref="StandardWebhook"/>.</summary>
+    /// <summary>A loopback receiver that verifies each request with <see cref="StandardWebhook"/>.</summary>
     private sealed class VerifyingReceiver : IAsyncDisposable
     {
-        private readonly WebApplication _app;
+        private LoopbackServer _server = null!;
 
-        private VerifyingReceiver(WebApplication app, Uri url)
-        {
-            _app = app;
-            Url = url;
-        }
-
-        public Uri Url { get; }
+        public Uri Url => _server.Url("hooks");
 
         public List<Dictionary<string, string>> Verified { get; } = [];
 
@@ -185,20 +174,14 @@ public sealed class SignedDeliveryTests : IAsyncLifetime
 
         public static async Task<VerifyingReceiver> StartAsync(string secret)
         {
-            WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
-            builder.Logging.ClearProviders();
-            builder.WebHost.UseKestrel(o => o.Listen(IPAddress.Loopback, 0));
-            WebApplication app = builder.Build();
             var webhook = new StandardWebhook(secret);
-            VerifyingReceiver? receiver = null;
-            app.Run(async context =>
+            var receiver = new VerifyingReceiver();
+            receiver._server = await LoopbackServer.StartAsync((context, body) =>
             {
-                using var reader = new StreamReader(context.Request.Body, Encoding.UTF8);
-                string body = await reader.ReadToEndAsync(context.RequestAborted);
                 try
                 {
-                    VerifyAny(webhook, body, context.Request.Headers);
-                    lock (receiver!.Verified)
+                    VerifyAny(webhook, Encoding.UTF8.GetString(body), context.Request.Headers);
+                    lock (receiver.Verified)
                     {
                         receiver.Verified.Add(context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase));
                     }
@@ -207,17 +190,16 @@ public sealed class SignedDeliveryTests : IAsyncLifetime
                 }
                 catch (WebhookVerificationException ex)
                 {
-                    lock (receiver!.Verified)
+                    lock (receiver.Verified)
                     {
                         receiver.Refusals.Add(ex.Message + " (webhook-signature: " + context.Request.Headers["webhook-signature"] + ")");
                     }
 
                     context.Response.StatusCode = StatusCodes.Status401Unauthorized;
                 }
+
+                return Task.CompletedTask;
             });
-            await app.StartAsync();
-            string address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-            receiver = new VerifyingReceiver(app, new Uri(address + "/hooks"));
             return receiver;
         }
 
@@ -250,10 +232,6 @@ public sealed class SignedDeliveryTests : IAsyncLifetime
             throw last!;
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            await _app.StopAsync();
-            await _app.DisposeAsync();
-        }
+        public ValueTask DisposeAsync() => _server.DisposeAsync();
     }
 }
