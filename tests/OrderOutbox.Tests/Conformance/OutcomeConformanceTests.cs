@@ -43,7 +43,7 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
         OutboxMessage claimed = (await ClaimAsync(store, 1, T0)).Single();
         DateTimeOffset retryAt = T0 + TimeSpan.FromMinutes(1);
 
-        (await store.Store.CompleteAsync([Failed(claimed, T0, retryAt, "HTTP 503 Service Unavailable")], Ct)).Should().BeEmpty();
+        (await store.Store.CompleteAsync([OutboxOutcome.Failed(claimed, T0, T0, retryAt, "HTTP 503 Service Unavailable")], Ct)).Should().BeEmpty();
 
         OutboxMessage stored = (await store.Admin.GetAsync(entry.Id, Ct))!;
         stored.Status.Should().Be(OutboxStatus.Failed);
@@ -67,10 +67,10 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
     public async Task A_success_after_a_failure_keeps_the_last_failure_for_history()
     {
         (ConformanceStore store, OutboxEntry entry, OutboxMessage first) = await NewClaimedAsync("owner-a");
-        (await store.Store.CompleteAsync([Failed(first, T0, T0 + TimeSpan.FromMinutes(1), "HTTP 500 Internal Server Error")], Ct)).Should().BeEmpty();
+        (await store.Store.CompleteAsync([OutboxOutcome.Failed(first, T0, T0, T0 + TimeSpan.FromMinutes(1), "HTTP 500 Internal Server Error")], Ct)).Should().BeEmpty();
         OutboxMessage second = (await ClaimAsync(store, 1, T0 + TimeSpan.FromMinutes(1), "owner-b")).Single();
 
-        (await store.Store.CompleteAsync([Sent(second, T0 + TimeSpan.FromMinutes(1))], Ct)).Should().BeEmpty();
+        (await store.Store.CompleteAsync([OutboxOutcome.Sent(second, T0 + TimeSpan.FromMinutes(1), T0 + TimeSpan.FromMinutes(1))], Ct)).Should().BeEmpty();
 
         OutboxMessage stored = (await store.Admin.GetAsync(entry.Id, Ct))!;
         stored.Status.Should().Be(OutboxStatus.Sent);
@@ -87,7 +87,7 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
         await EnqueueAsync(store, entry);
         OutboxMessage claimed = (await ClaimAsync(store, 1, T0)).Single();
 
-        (await store.Store.CompleteAsync([DeadLetter(claimed, T0, "HTTP 422 Unprocessable Entity")], Ct)).Should().BeEmpty();
+        (await store.Store.CompleteAsync([OutboxOutcome.DeadLetter(claimed, T0, T0, "HTTP 422 Unprocessable Entity")], Ct)).Should().BeEmpty();
 
         OutboxMessage stored = (await store.Admin.GetAsync(entry.Id, Ct))!;
         stored.Status.Should().Be(OutboxStatus.DeadLetter);
@@ -106,7 +106,7 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
         OutboxMessage stale = (await ClaimAsync(store, 1, T0, "owner-a", TimeSpan.FromMinutes(1))).Single();
         OutboxMessage fresh = (await ClaimAsync(store, 1, T0 + TimeSpan.FromMinutes(2), "owner-b")).Single();
 
-        IReadOnlyCollection<Guid> rejected = await store.Store.CompleteAsync([Sent(stale, T0 + TimeSpan.FromMinutes(3))], Ct);
+        IReadOnlyCollection<Guid> rejected = await store.Store.CompleteAsync([OutboxOutcome.Sent(stale, T0 + TimeSpan.FromMinutes(3), T0 + TimeSpan.FromMinutes(3))], Ct);
 
         rejected.Should().Equal(entry.Id);
         OutboxMessage stored = (await store.Admin.GetAsync(entry.Id, Ct))!;
@@ -114,7 +114,7 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
         stored.LeaseOwner.Should().Be("owner-b");
         stored.SentAt.Should().BeNull();
 
-        (await store.Store.CompleteAsync([Failed(fresh, T0 + TimeSpan.FromMinutes(3), T0 + TimeSpan.FromMinutes(5))], Ct)).Should().BeEmpty();
+        (await store.Store.CompleteAsync([OutboxOutcome.Failed(fresh, T0 + TimeSpan.FromMinutes(3), T0 + TimeSpan.FromMinutes(3), T0 + TimeSpan.FromMinutes(5), "HTTP 503 Service Unavailable")], Ct)).Should().BeEmpty();
         (await store.Admin.GetAsync(entry.Id, Ct))!.Status.Should().Be(OutboxStatus.Failed);
     }
 
@@ -125,10 +125,10 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
         await EnqueueAsync(store, NewEntries(4, T0), commit: true);
         IReadOnlyList<OutboxMessage> claimed = await ClaimAsync(store, 4, T0, "owner-a");
         claimed.Should().HaveCount(4);
-        OutboxOutcome stale = Sent(claimed[3], T0) with { LeaseOwner = "someone-else" };
+        OutboxOutcome stale = OutboxOutcome.Sent(claimed[3], T0, T0) with { LeaseOwner = "someone-else" };
 
         IReadOnlyCollection<Guid> rejected = await store.Store.CompleteAsync(
-            [Sent(claimed[0], T0), Failed(claimed[1], T0, T0 + TimeSpan.FromMinutes(1)), DeadLetter(claimed[2], T0), stale], Ct);
+            [OutboxOutcome.Sent(claimed[0], T0, T0), OutboxOutcome.Failed(claimed[1], T0, T0, T0 + TimeSpan.FromMinutes(1), "HTTP 503 Service Unavailable"), OutboxOutcome.DeadLetter(claimed[2], T0, T0, "HTTP 400 Bad Request"), stale], Ct);
 
         rejected.Should().Equal(claimed[3].Id);
         (await store.Admin.GetAsync(claimed[0].Id, Ct))!.Status.Should().Be(OutboxStatus.Sent);
@@ -153,7 +153,7 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
     public async Task Release_clears_the_lease_and_keeps_status_retry_count_and_due_time()
     {
         (ConformanceStore store, OutboxEntry entry, OutboxMessage first) = await NewClaimedAsync("owner-a");
-        (await store.Store.CompleteAsync([Failed(first, T0, T0 + TimeSpan.FromMinutes(1))], Ct)).Should().BeEmpty();
+        (await store.Store.CompleteAsync([OutboxOutcome.Failed(first, T0, T0, T0 + TimeSpan.FromMinutes(1), "HTTP 503 Service Unavailable")], Ct)).Should().BeEmpty();
         OutboxMessage claimed = (await ClaimAsync(store, 1, T0 + TimeSpan.FromMinutes(1), "owner-b")).Single();
 
         await store.Store.ReleaseAsync([claimed], Ct);
@@ -196,7 +196,7 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
         const string escaped = "HTTP 500 Internal Server Error: err\\u0000x\\u0001\\u007F";
 
         IReadOnlyCollection<Guid> rejected = await store.Store.CompleteAsync(
-            [Failed(claimed[0], T0, T0 + TimeSpan.FromMinutes(1), raw), Sent(claimed[1], T0)], Ct);
+            [OutboxOutcome.Failed(claimed[0], T0, T0, T0 + TimeSpan.FromMinutes(1), raw), OutboxOutcome.Sent(claimed[1], T0, T0)], Ct);
 
         rejected.Should().BeEmpty();
         OutboxMessage failed = (await store.Admin.GetAsync(claimed[0].Id, Ct))!;
@@ -217,14 +217,14 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
 
         foreach (string other in new[] { "node/1", "Node/1", "NODE/1 ", "NODE/1\t" })
         {
-            (await store.Store.CompleteAsync([Sent(claimed, T0) with { LeaseOwner = other }], Ct))
+            (await store.Store.CompleteAsync([OutboxOutcome.Sent(claimed, T0, T0) with { LeaseOwner = other }], Ct))
                 .Should().Equal([entry.Id], "the token '{0}' is not the claim's 'NODE/1'", other);
         }
 
         OutboxMessage stored = (await store.Admin.GetAsync(entry.Id, Ct))!;
         stored.Status.Should().Be(OutboxStatus.Pending);
         stored.LeaseOwner.Should().Be("NODE/1");
-        (await store.Store.CompleteAsync([Sent(claimed, T0)], Ct)).Should().BeEmpty();
+        (await store.Store.CompleteAsync([OutboxOutcome.Sent(claimed, T0, T0)], Ct)).Should().BeEmpty();
         (await store.Admin.GetAsync(entry.Id, Ct))!.Status.Should().Be(OutboxStatus.Sent);
     }
 }
