@@ -8,6 +8,8 @@ namespace OrderOutbox;
 /// <para>A dispatcher reports delivery failures through its <see cref="DispatchResult"/>, never by throwing:
 /// <see cref="DispatchResult.Success"/> when the destination accepted the message,
 /// <see cref="DispatchResult.Transient"/> when a later attempt may succeed (timeouts, network errors, 5xx, 408, 429),
+/// <see cref="DispatchResult.EndpointFault"/> when a later attempt may succeed once the destination or its
+/// configuration is fixed (expired credentials, a wrong URL),
 /// <see cref="DispatchResult.Permanent"/> when it never will (the record is dead-lettered at once).</para>
 /// <para>The <see cref="CancellationToken"/> fires when the per-call timeout (<see cref="OutboxOptions.DispatchTimeout"/>)
 /// elapses or the host stops. An exception that escapes anyway is recorded as a transient failure.</para>
