@@ -13,6 +13,10 @@ internal sealed class HttpDispatcherOptionsValidator : IValidateOptions<HttpDisp
     private const string Prefix = nameof(HttpDispatcherOptions);
     private const int MaxEndpointNameLength = 100;
 
+    private readonly IOptions<OutboxOptions>? _outbox;
+
+    public HttpDispatcherOptionsValidator(IOptions<OutboxOptions>? outbox = null) => _outbox = outbox;
+
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, HttpDispatcherOptions options)
     {
@@ -38,7 +42,8 @@ internal sealed class HttpDispatcherOptionsValidator : IValidateOptions<HttpDisp
             failures.Add($"{Prefix}.{nameof(HttpDispatcherOptions.Source)} = '{options.Source}': must be a non-blank URI reference (default urn:orderoutbox).");
         }
 
-        ValidateRate(options.MaxRequestsPerSecond, $"{Prefix}.{nameof(HttpDispatcherOptions.MaxRequestsPerSecond)}", failures);
+        OutboxOptions? engine = EngineOptions();
+        ValidateRate(options.MaxRequestsPerSecond, $"{Prefix}.{nameof(HttpDispatcherOptions.MaxRequestsPerSecond)}", engine, failures);
         ValidateSecrets(options.SigningSecrets, $"{Prefix}.{nameof(HttpDispatcherOptions.SigningSecrets)}", failures);
         HttpStatusPolicy.Validate(options.StatusPolicy, $"{Prefix}.{nameof(HttpDispatcherOptions.StatusPolicy)}", failures);
 
@@ -64,7 +69,7 @@ internal sealed class HttpDispatcherOptionsValidator : IValidateOptions<HttpDisp
 
             if (e.MaxRequestsPerSecond is { } rate)
             {
-                ValidateRate(rate, $"{entry}.{nameof(HttpEndpointOptions.MaxRequestsPerSecond)}", failures);
+                ValidateRate(rate, $"{entry}.{nameof(HttpEndpointOptions.MaxRequestsPerSecond)}", engine, failures);
             }
 
             ValidateSecrets(e.SigningSecrets, $"{entry}.{nameof(HttpEndpointOptions.SigningSecrets)}", failures);
@@ -96,11 +101,35 @@ internal sealed class HttpDispatcherOptionsValidator : IValidateOptions<HttpDisp
         }
     }
 
-    private static void ValidateRate(double rate, string option, List<string> failures)
+    /// <summary>The engine's options, or <see langword="null"/> when they are not registered or not valid (reported on their own).</summary>
+    private OutboxOptions? EngineOptions()
+    {
+        try
+        {
+            return _outbox?.Value;
+        }
+        catch (OptionsValidationException)
+        {
+            return null;
+        }
+    }
+
+    private static void ValidateRate(double rate, string option, OutboxOptions? engine, List<string> failures)
     {
         if (!double.IsFinite(rate))
         {
             failures.Add($"{option} = {rate.ToString(CultureInfo.InvariantCulture)}: must be a number from 0 (no limit) to 100,000.");
+            return;
+        }
+
+        // Every worker may be waiting for its turn at once; the last one waits MaxConcurrency / rate, and a wait longer
+        // than the call's timeout ends in a timeout that spends a retry without sending anything.
+        if (engine is not null && rate > 0 && engine.MaxConcurrency / rate >= engine.DispatchTimeout.TotalSeconds)
+        {
+            double minimum = engine.MaxConcurrency / engine.DispatchTimeout.TotalSeconds;
+            failures.Add(string.Create(
+                CultureInfo.InvariantCulture,
+                $"{option} = {rate}: with OutboxOptions.MaxConcurrency = {engine.MaxConcurrency} workers the last would wait {engine.MaxConcurrency / rate:0.###} s for its turn, not less than OutboxOptions.DispatchTimeout = {AnnotatedOptions.Format(engine.DispatchTimeout)}, and time out; allow more than {minimum:0.###} requests per second (MaxConcurrency / DispatchTimeout in seconds) or lower MaxConcurrency."));
         }
     }
 

@@ -172,6 +172,37 @@ public sealed class HttpRoutingHostTests : IAsyncLifetime
         message.Should().NotContain("c2VjcmV0LXRoYXQtbXVzdC1uZXZlci1iZS1zaG93bg").And.NotContain("c2hvcnQtc2VjcmV0", "secrets are never shown");
     }
 
+    [Theory]
+    [InlineData("MaxRequestsPerSecond", "0.4", "HttpDispatcherOptions.MaxRequestsPerSecond = 0.4: with OutboxOptions.MaxConcurrency = 4 workers the last would wait 10 s for its turn, not less than OutboxOptions.DispatchTimeout = 00:00:10, and time out; allow more than 0.4 requests per second")]
+    [InlineData("Endpoints:orders:MaxRequestsPerSecond", "0.2", "HttpDispatcherOptions.Endpoints['orders'].MaxRequestsPerSecond = 0.2: with OutboxOptions.MaxConcurrency = 4 workers the last would wait 20 s")]
+    public async Task A_rate_so_low_that_waiting_workers_would_time_out_stops_the_host(string key, string value, string expected)
+    {
+        Dictionary<string, string?> config = TwoEndpoints();
+        config[key] = value;
+        HostApplicationBuilder builder = Builder(config);
+        builder.Services.Configure<OutboxOptions>(o => o.MaxConcurrency = 4);
+        using IHost host = builder.Build();
+
+        Func<Task> start = () => host.StartAsync(Ct);
+
+        (await start.Should().ThrowAsync<Microsoft.Extensions.Options.OptionsValidationException>()).Which.Message.Should().Contain(expected);
+    }
+
+    [Fact]
+    public async Task A_rate_that_serves_every_worker_within_the_timeout_starts()
+    {
+        Dictionary<string, string?> config = TwoEndpoints();
+        config["MaxRequestsPerSecond"] = "0.5";
+        HostApplicationBuilder builder = Builder(config);
+        builder.Services.Configure<OutboxOptions>(o => o.MaxConcurrency = 4);
+        using IHost host = builder.Build();
+
+        await host.StartAsync(Ct);
+
+        host.Services.GetRequiredService<IOutboxRouter>().EndpointNames.Should().HaveCount(2);
+        await host.StopAsync(Ct);
+    }
+
     [Fact]
     public async Task Neither_an_endpoint_nor_named_endpoints_stops_the_host_with_the_fix()
     {
