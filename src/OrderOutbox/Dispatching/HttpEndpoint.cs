@@ -5,31 +5,21 @@ namespace OrderOutbox.Dispatching;
 /// signer and request budget. One exists per configured endpoint for the life of the dispatcher, so state that
 /// belongs to an endpoint (its rate limit and <c>Retry-After</c> pause; later its circuit) hangs off it.
 /// </summary>
-internal sealed class HttpEndpoint
+internal sealed class HttpEndpoint(string name, Uri url, TimeSpan? timeout, HttpStatusPolicy statusPolicy, WebhookSigner? signer, EndpointRateLimiter limiter)
 {
-    public HttpEndpoint(string name, Uri url, TimeSpan? timeout, HttpStatusPolicy statusPolicy, WebhookSigner? signer, EndpointRateLimiter limiter)
-    {
-        Name = name;
-        Url = url;
-        Timeout = timeout;
-        StatusPolicy = statusPolicy;
-        Signer = signer;
-        Limiter = limiter;
-    }
-
     /// <summary>The endpoint's name (<see cref="HttpDispatcherOptions.DefaultEndpointName"/> for <see cref="HttpDispatcherOptions.Endpoint"/>).</summary>
-    public string Name { get; }
+    public string Name => name;
 
-    public Uri Url { get; }
+    public Uri Url => url;
 
     /// <summary>The endpoint's own call timeout, or <see langword="null"/> for the engine's alone.</summary>
-    public TimeSpan? Timeout { get; }
+    public TimeSpan? Timeout => timeout;
 
-    public HttpStatusPolicy StatusPolicy { get; }
+    public HttpStatusPolicy StatusPolicy => statusPolicy;
 
     /// <summary>The Standard Webhooks signer, or <see langword="null"/> when requests go unsigned.</summary>
-    public WebhookSigner? Signer { get; }
+    public WebhookSigner? Signer => signer;
 
     /// <summary>The rate limit and <c>Retry-After</c> pause shared by every worker of this instance.</summary>
-    public EndpointRateLimiter Limiter { get; }
+    public EndpointRateLimiter Limiter => limiter;
 }

@@ -101,34 +101,25 @@ public sealed class HttpDispatcherTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(400, "Bad Request")]
-    [InlineData(409, "Conflict")]
-    [InlineData(413, "Payload Too Large")]
-    [InlineData(415, "Unsupported Media Type")]
-    [InlineData(422, "Unprocessable Entity")]
-    public async Task Message_faults_are_permanent_with_status_reason_and_body(int status, string reason)
+    [InlineData(400, "Bad Request", DispatchResultKind.PermanentFailure, false)]
+    [InlineData(409, "Conflict", DispatchResultKind.PermanentFailure, false)]
+    [InlineData(413, "Payload Too Large", DispatchResultKind.PermanentFailure, false)]
+    [InlineData(415, "Unsupported Media Type", DispatchResultKind.PermanentFailure, false)]
+    [InlineData(422, "Unprocessable Entity", DispatchResultKind.PermanentFailure, false)]
+    [InlineData(401, "Unauthorized", DispatchResultKind.TransientFailure, true)]
+    [InlineData(403, "Forbidden", DispatchResultKind.TransientFailure, true)]
+    [InlineData(404, "Not Found", DispatchResultKind.TransientFailure, true)]
+    [InlineData(405, "Method Not Allowed", DispatchResultKind.TransientFailure, true)]
+    [InlineData(410, "Gone", DispatchResultKind.TransientFailure, true)]
+    [InlineData(421, "Misdirected Request", DispatchResultKind.TransientFailure, true)]
+    public async Task Message_faults_are_permanent_and_endpoint_faults_transient_with_status_reason_and_body(int status, string reason, DispatchResultKind kind, bool endpointFault)
     {
         DispatchResult result = await SendAsync($"?status={status}&body=order%20rejected");
 
-        result.Kind.Should().Be(DispatchResultKind.PermanentFailure);
+        result.Kind.Should().Be(kind);
+        result.IsEndpointFault.Should().Be(endpointFault);
         result.Error.Should().Be($"HTTP {status} {reason}: order rejected");
         result.RetryAfter.Should().BeNull();
-    }
-
-    [Theory]
-    [InlineData(401, "Unauthorized")]
-    [InlineData(403, "Forbidden")]
-    [InlineData(404, "Not Found")]
-    [InlineData(405, "Method Not Allowed")]
-    [InlineData(410, "Gone")]
-    [InlineData(421, "Misdirected Request")]
-    public async Task Endpoint_faults_are_transient_and_marked_as_the_endpoints(int status, string reason)
-    {
-        DispatchResult result = await SendAsync($"?status={status}");
-
-        result.Kind.Should().Be(DispatchResultKind.TransientFailure);
-        result.IsEndpointFault.Should().BeTrue();
-        result.Error.Should().Be($"HTTP {status} {reason}");
     }
 
     [Fact]
