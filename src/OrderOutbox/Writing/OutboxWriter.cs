@@ -24,10 +24,12 @@ internal sealed class OutboxWriter : IOutboxWriter
     private readonly TimeProvider _timeProvider;
     private readonly OutboxMetrics _metrics;
     private readonly OutboxOptions _options;
+    private readonly IOutboxRouter? _router;
 
-    public OutboxWriter(IOutboxStore store, IOptions<OutboxOptions> options, TimeProvider timeProvider, OutboxMetrics metrics)
+    public OutboxWriter(IOutboxStore store, IOptions<OutboxOptions> options, TimeProvider timeProvider, OutboxMetrics metrics, IOutboxRouter? router = null)
     {
         _store = store;
+        _router = router;
         _options = options.Value;
         _timeProvider = timeProvider;
         _metrics = metrics;
@@ -54,6 +56,7 @@ internal sealed class OutboxWriter : IOutboxWriter
 
         OutboxEntryRules.ValidateMessageType(messageType, nameof(messageType));
         OutboxEntryRules.ValidateAggregateId(aggregateId, nameof(aggregateId));
+        OutboxRouteCheck.Require(_router, messageType, nameof(messageType));
         ValidateTransaction(transaction);
 
         byte[] utf8 = Serialize(payload);
