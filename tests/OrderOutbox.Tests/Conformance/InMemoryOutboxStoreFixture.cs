@@ -6,10 +6,15 @@ namespace OrderOutbox.Tests.Conformance;
 
 /// <summary>
 /// The conformance fixture of the test-only <see cref="InMemoryOutboxStore"/>: it must pass the same suites as the
-/// real stores, or the unit and model tests built on it prove nothing. Transactions are <see cref="FakeDbTransaction"/>s.
+/// real stores, or the unit and model tests built on it prove nothing. One <see cref="InMemoryOutboxDatabase"/> per test
+/// class; every store gets its own table in it. The enqueue path's transactions are <see cref="FakeDbTransaction"/>s,
+/// which keep the store's inserts pending until they commit.
 /// </summary>
 public sealed class InMemoryOutboxStoreFixture : IOutboxStoreFixture
 {
+    private static int s_tableCounter;
+    private readonly InMemoryOutboxDatabase _database = new();
+
     public string ProviderName => "InMemory";
 
     public ValueTask InitializeAsync() => ValueTask.CompletedTask;
@@ -25,9 +30,9 @@ public sealed class InMemoryOutboxStoreFixture : IOutboxStoreFixture
 
     public ConformanceStore CreateStore(Action<OutboxStoreOptions>? configure = null, TimeProvider? timeProvider = null)
     {
-        var options = new Options();
+        var options = new InMemoryOutboxOptions { TableName = "outbox_" + Interlocked.Increment(ref s_tableCounter) };
         configure?.Invoke(options);
-        var store = new InMemoryOutboxStore(timeProvider);
+        var store = new InMemoryOutboxStore(options, _database, timeProvider);
         return new ConformanceStore(store, store, options.TableName);
     }
 
@@ -36,6 +41,4 @@ public sealed class InMemoryOutboxStoreFixture : IOutboxStoreFixture
 
     public Task<object?> ExecuteScalarAsync(string sql, CancellationToken cancellationToken = default)
         => throw new NotSupportedException("The in-memory store runs no SQL.");
-
-    private sealed class Options : OutboxStoreOptions;
 }
