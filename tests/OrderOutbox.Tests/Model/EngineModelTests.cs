@@ -26,6 +26,9 @@ public abstract class EngineModelTests<TFixture>(TFixture fixture) : IClassFixtu
 
     internal abstract ModelScale Scale { get; }
 
+    /// <summary>The faults beyond crashes and stops this class injects.</summary>
+    internal virtual ModelFaults Faults => ModelFaults.None;
+
     [Fact]
     public async Task Every_run_ends_with_every_record_final_or_waiting_fenced_bounded_and_unleased()
     {
@@ -34,7 +37,7 @@ public abstract class EngineModelTests<TFixture>(TFixture fixture) : IClassFixtu
         var reports = new List<ModelReport>();
         for (int seed = first; seed < first + runs; seed++)
         {
-            ModelReport report = await new ModelRun(new ModelConfig(seed, Scale), fixture).RunAsync(TestContext.Current.CancellationToken);
+            ModelReport report = await new ModelRun(new ModelConfig(seed, Scale, Faults), fixture).RunAsync(TestContext.Current.CancellationToken);
             reports.Add(report);
             TestContext.Current.TestOutputHelper?.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,

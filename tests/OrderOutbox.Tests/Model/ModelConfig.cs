@@ -24,9 +24,10 @@ internal sealed record ModelProcessorSettings(int BatchSize, int MaxConcurrency,
 /// <summary>Everything a run's seed decides before it starts; the driver's random choices come from the same seed.</summary>
 internal sealed class ModelConfig
 {
-    public ModelConfig(int seed, ModelScale scale)
+    public ModelConfig(int seed, ModelScale scale, ModelFaults faults = ModelFaults.None)
     {
         Seed = seed;
+        Faults = faults;
         Random = new Random(seed);
         DispatchTimeout = TimeSpan.FromMilliseconds(Random.Next(1000, 3001));
         InitialBackoff = TimeSpan.FromSeconds(Random.Next(2, 9));
@@ -38,6 +39,8 @@ internal sealed class ModelConfig
     }
 
     public int Seed { get; }
+
+    public ModelFaults Faults { get; }
 
     /// <summary>The run's random source: config first, then every driver choice, in order.</summary>
     public Random Random { get; }
@@ -99,5 +102,5 @@ internal sealed class ModelConfig
 
     public override string ToString() => string.Create(
         CultureInfo.InvariantCulture,
-        $"seed {Seed}: {Records} records, {Processors} processors, timeout {DispatchTimeout.TotalMilliseconds:0} ms, backoff {InitialBackoff.TotalSeconds:0} s x2 (5 retries), up to {Crashes} crashes and {Stops} stops");
+        $"seed {Seed}: {Records} records, {Processors} processors, timeout {DispatchTimeout.TotalMilliseconds:0} ms, backoff {InitialBackoff.TotalSeconds:0} s x2 (5 retries), up to {Crashes} crashes and {Stops} stops, faults: {Faults}");
 }

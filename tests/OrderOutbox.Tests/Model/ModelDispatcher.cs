@@ -9,6 +9,7 @@ internal sealed class ModelDispatcher(ModelProcess process, ModelTrace trace, Mo
 {
     public async ValueTask<DispatchResult> DispatchAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
+        await process.WhileFrozenAsync();
         if (process.Crashed || trace.Attempted(process.Id, message, time.GetUtcNow(), answers.For) is not { } attempt)
         {
             return await ModelProcess.Never<DispatchResult>();
@@ -22,9 +23,11 @@ internal sealed class ModelDispatcher(ModelProcess process, ModelTrace trace, Mo
         {
             bool aborted = process.AbortRequested;
             trace.AttemptEnded(attempt, (aborted ? "aborted at shutdown at " : "cancelled at ") + ModelTrace.Format(time.GetUtcNow()), aborted);
+            await process.WhileFrozenAsync();
             throw;
         }
 
+        await process.WhileFrozenAsync();
         if (process.Crashed)
         {
             return await ModelProcess.Never<DispatchResult>();

@@ -29,10 +29,10 @@ internal static class ModelInvariants
     public static IEnumerable<string> AttemptsBounded(RecordTrace record, int maxRetries)
     {
         int aborted = record.Attempts.Count(a => a.Aborted);
-        int allowed = 1 + maxRetries + record.CrashesHeld + aborted;
+        int allowed = 1 + maxRetries + record.Interruptions + aborted;
         if (record.Attempts.Count > allowed)
         {
-            yield return $"{record.Attempts.Count} attempts, but at most {allowed} are allowed (1 + {maxRetries} retries + {record.CrashesHeld} crashes that held it + {aborted} calls aborted at shutdown)";
+            yield return $"{record.Attempts.Count} attempts, but at most {allowed} are allowed (1 + {maxRetries} retries + {record.Interruptions} crashes and stalls that held it + {aborted} calls aborted at shutdown)";
         }
     }
 
@@ -44,13 +44,14 @@ internal static class ModelInvariants
     {
         foreach (WriteEvent write in record.Writes)
         {
-            if (!string.Equals(write.Outcome.LeaseOwner, write.LatestClaimToken, StringComparison.Ordinal))
+            // The processor too: equal tokens from two processes (a collision) must not let the stale one through.
+            if (!string.Equals(write.Outcome.LeaseOwner, write.LatestClaimToken, StringComparison.Ordinal) || write.Processor != write.LatestClaimProcessor)
             {
-                yield return $"write #{write.Seq} by [{write.Outcome.LeaseOwner}] was accepted although the record was held by [{write.LatestClaimToken}]";
+                yield return $"write #{write.Seq} by P{write.Processor} [{write.Outcome.LeaseOwner}] was accepted although the record was held by P{write.LatestClaimProcessor} [{write.LatestClaimToken}]";
             }
         }
 
-        foreach (IGrouping<string, WriteEvent> byToken in record.Writes.GroupBy(w => w.Outcome.LeaseOwner).Where(g => g.Count() > 1))
+        foreach (IGrouping<(int, string), WriteEvent> byToken in record.Writes.GroupBy(w => (w.Processor, w.Outcome.LeaseOwner)).Where(g => g.Count() > 1))
         {
             yield return $"claim [{byToken.Key}] wrote {byToken.Count()} outcomes";
         }
@@ -68,9 +69,9 @@ internal static class ModelInvariants
 
         WriteEvent last = record.Writes[^1];
         ClaimEvent? lastClaim = record.Claims.Count > 0 ? record.Claims[^1] : null;
-        if (lastClaim is null || !string.Equals(lastClaim.Token, last.Outcome.LeaseOwner, StringComparison.Ordinal))
+        if (lastClaim is null || !string.Equals(lastClaim.Token, last.Outcome.LeaseOwner, StringComparison.Ordinal) || lastClaim.Processor != last.Processor)
         {
-            yield return $"the last accepted write is by [{last.Outcome.LeaseOwner}], but the last claim was [{lastClaim?.Token}]";
+            yield return $"the last accepted write is by P{last.Processor} [{last.Outcome.LeaseOwner}], but the last claim was P{lastClaim?.Processor} [{lastClaim?.Token}]";
         }
 
         OutboxOutcome o = last.Outcome;
@@ -91,7 +92,7 @@ internal static class ModelInvariants
     /// </summary>
     public static IEnumerable<string> WritesAgreeWithCalls(RecordTrace record, TimeSpan dispatchTimeout, IBackoffPolicy backoff)
     {
-        foreach (IGrouping<string, AttemptEvent> byToken in record.Attempts.GroupBy(a => a.Token).Where(g => g.Count() > 1))
+        foreach (IGrouping<(int, string), AttemptEvent> byToken in record.Attempts.GroupBy(a => (a.Processor, a.Token)).Where(g => g.Count() > 1))
         {
             yield return $"claim [{byToken.Key}] made {byToken.Count()} calls";
         }
@@ -107,14 +108,14 @@ internal static class ModelInvariants
         foreach (WriteEvent write in record.Writes)
         {
             OutboxOutcome o = write.Outcome;
-            AttemptEvent? attempt = record.Attempts.FirstOrDefault(a => a.Token == o.LeaseOwner);
+            AttemptEvent? attempt = record.Attempts.FirstOrDefault(a => a.Token == o.LeaseOwner && a.Processor == write.Processor);
             if (attempt is null)
             {
                 yield return $"write #{write.Seq} ({o.Status}) by [{o.LeaseOwner}] without a call";
                 continue;
             }
 
-            ClaimEvent? claim = record.Claims.FirstOrDefault(c => c.Token == o.LeaseOwner);
+            ClaimEvent? claim = record.Claims.FirstOrDefault(c => c.Token == o.LeaseOwner && c.Processor == write.Processor);
             if (Expected(attempt, claim, o, dispatchTimeout, backoff) is { } problem)
             {
                 yield return $"write #{write.Seq} by [{o.LeaseOwner}]: {problem}";

@@ -8,6 +8,8 @@ namespace OrderOutbox.Tests.Model;
 /// </summary>
 internal sealed class ModelProcess(int id)
 {
+    private readonly object _gate = new();
+    private TaskCompletionSource? _paused;
     private volatile bool _crashed;
     private volatile bool _armed;
     private volatile bool _abortRequested;
@@ -21,7 +23,48 @@ internal sealed class ModelProcess(int id)
 
     public void RequestAbort() => _abortRequested = true;
 
+    public bool Paused
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _paused is not null;
+            }
+        }
+    }
+
     public void Crash() => _crashed = true;
+
+    /// <summary>Freezes the process (a long GC pause, a frozen VM): its store and receiver calls wait at the gate.</summary>
+    public void Pause()
+    {
+        lock (_gate)
+        {
+            _paused ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+    }
+
+    public void Resume()
+    {
+        TaskCompletionSource? paused;
+        lock (_gate)
+        {
+            paused = _paused;
+            _paused = null;
+        }
+
+        paused?.SetResult();
+    }
+
+    /// <summary>Completes at once unless the process is frozen; then when it resumes.</summary>
+    public Task WhileFrozenAsync()
+    {
+        lock (_gate)
+        {
+            return _paused?.Task ?? Task.CompletedTask;
+        }
+    }
 
     public void ArmCrashAfterNextStoreCall() => _armed = true;
 

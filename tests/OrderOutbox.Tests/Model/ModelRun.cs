@@ -37,6 +37,7 @@ internal sealed class ModelRun
     private int _stops;
     private int _steps;
     private int _idSequence;
+    private Stall? _stall;
 
     public ModelRun(ModelConfig config, IOutboxStoreFixture fixture)
     {
@@ -89,13 +90,20 @@ internal sealed class ModelRun
     {
         int crashesLeft = _config.Crashes;
         int stopsLeft = _config.Stops;
+        int stallsLeft = _config.Faults.HasFlag(ModelFaults.Stalls) ? Rng.Next(1, 4) : 0;
         int enqueuesLeft = Rng.Next(0, 4);
-        for (int step = 0; step < _config.MaxSteps && !(AllFinal() && Running().Count == 0); step++)
+        for (int step = 0; step < _config.MaxSteps && !(AllFinal() && Running().Count == 0 && _stall is null); step++)
         {
             await StepSettledAsync();
-            List<ModelProcessor> running = Running();
+            ResumeWhenDue(force: false);
+            List<ModelProcessor> running = Running().Where(p => !p.Process.Paused).ToList();
             double roll = Rng.NextDouble();
-            if (crashesLeft > 0 && running.Count > 0 && roll < 0.02)
+            if (stallsLeft > 0 && _stall is null && running.Count > 0 && roll < 0.04)
+            {
+                stallsLeft--;
+                Freeze(running[Rng.Next(running.Count)]);
+            }
+            else if (crashesLeft > 0 && running.Count > 0 && roll < 0.02)
             {
                 crashesLeft--;
                 Crash(running[Rng.Next(running.Count)]);
@@ -123,6 +131,7 @@ internal sealed class ModelRun
 
     private async Task DrainPhaseAsync(CancellationToken cancellationToken)
     {
+        ResumeWhenDue(force: true);
         _trace.Note($"drain from {ModelTrace.Format(Now)}");
         if (Live().Count == 0)
         {
@@ -239,12 +248,19 @@ internal sealed class ModelRun
     {
         ModelProcessorSettings settings = _config.NextProcessor();
         var process = new ModelProcess(_processors.Count + 1);
-        var store = new ModelStore(_store.Store, process, _trace, _activity);
+        Random? blips = _config.Faults.HasFlag(ModelFaults.StoreBlips) ? new Random((_config.Seed * 7919) + process.Id) : null;
+        var store = new ModelStore(_store.Store, process, _trace, _activity, blips);
+        OutboxOptions options = _config.Options(settings);
+        if (_config.Faults.HasFlag(ModelFaults.SharedInstanceId))
+        {
+            options.InstanceId = "node";
+        }
+
         OutboxProcessor engine = Processors.Create(
             store,
             new ModelDispatcher(process, _trace, _answers, _time),
             _time,
-            _config.Options(settings),
+            options,
             deadLetterHandlers: [new ModelDeadLetterHandler(process, _trace)]);
         _processors.Add(new ModelProcessor(process, engine, settings));
         _trace.Note($"P{process.Id} joins at {ModelTrace.Format(Now)}: {settings}");
@@ -263,6 +279,29 @@ internal sealed class ModelRun
         processor.Process.Crash();
         int held = _trace.Crashed(processor.Process.Id);
         _trace.Note($"P{processor.Process.Id} crashed at {ModelTrace.Format(Now)}, holding {held} leases");
+    }
+
+    /// <summary>Freezes a running processor until its leases have ended (and a little more).</summary>
+    private void Freeze(ModelProcessor processor)
+    {
+        processor.Process.Pause();
+        var held = _trace.HeldBy(processor.Process.Id);
+        DateTimeOffset until = Now + processor.Settings.LeaseDuration + TimeSpan.FromMilliseconds(Rng.Next(0, (int)_config.DispatchTimeout.TotalMilliseconds));
+        _stall = new Stall(processor, held, until);
+        _trace.Note($"P{processor.Process.Id} frozen at {ModelTrace.Format(Now)} until {ModelTrace.Format(until)}, holding {held.Count} leases");
+    }
+
+    private void ResumeWhenDue(bool force)
+    {
+        if (_stall is not { } stall || (!force && Now < stall.Until))
+        {
+            return;
+        }
+
+        _stall = null;
+        int expired = _trace.Stalled(stall.Held, Now);
+        stall.Processor.Process.Resume();
+        _trace.Note($"P{stall.Processor.Process.Id} resumed at {ModelTrace.Format(Now)}; {expired} of its leases ended while it was frozen");
     }
 
     private void Stop(ModelProcessor processor, bool forced)
@@ -348,7 +387,7 @@ internal sealed class ModelRun
 
         foreach (ModelProcessor processor in _processors)
         {
-            if (processor.Reap() is { } failure)
+            if (processor.Reap() is { } failure && !failure.StartsWith(typeof(ModelStoreBlipException).FullName!, StringComparison.Ordinal))
             {
                 _trace.Violation($"a cycle of P{processor.Process.Id} threw: {failure}");
             }
@@ -371,6 +410,8 @@ internal sealed class ModelRun
 
         return rows;
     }
+
+    private sealed record Stall(ModelProcessor Processor, List<(RecordTrace Record, DateTimeOffset LeaseUntil)> Held, DateTimeOffset Until);
 
     private string Describe()
     {

@@ -27,7 +27,7 @@ internal sealed class AttemptEvent
 }
 
 /// <summary>An outcome write the store accepted (not fenced out).</summary>
-internal sealed record WriteEvent(long Seq, int Processor, OutboxOutcome Outcome, string? LatestClaimToken);
+internal sealed record WriteEvent(long Seq, int Processor, OutboxOutcome Outcome, string? LatestClaimToken, int LatestClaimProcessor);
 
 /// <summary>What the model knows about one record: its shadow row (from the store's answers) and its history.</summary>
 internal sealed class RecordTrace
@@ -39,7 +39,7 @@ internal sealed class RecordTrace
     public string? LockedBy { get; set; }
     public int LockedByProcessor { get; set; } = -1;
     public DateTimeOffset? LockedUntil { get; set; }
-    public int CrashesHeld { get; set; }
+    public int Interruptions { get; set; }
     public int HookCalls { get; set; }
     public List<ClaimEvent> Claims { get; } = [];
     public List<AttemptEvent> Attempts { get; } = [];
@@ -50,7 +50,7 @@ internal sealed class RecordTrace
 
     public string Describe()
     {
-        var text = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"record #{Index} {Id}: shadow {Status}, due {ModelTrace.Format(NextAttemptAt)}, crashes that held it {CrashesHeld}, hook calls {HookCalls}"));
+        var text = new StringBuilder(string.Create(CultureInfo.InvariantCulture, $"record #{Index} {Id}: shadow {Status}, due {ModelTrace.Format(NextAttemptAt)}, crashes and stalls that held it {Interruptions}, hook calls {HookCalls}"));
         foreach (ClaimEvent claim in Claims)
         {
             text.Append(CultureInfo.InvariantCulture, $"\n    #{claim.Seq} claimed by P{claim.Processor} [{claim.Token}] at {ModelTrace.Format(claim.Now)} until {ModelTrace.Format(claim.LeaseUntil)}");
@@ -64,7 +64,7 @@ internal sealed class RecordTrace
         foreach (WriteEvent write in Writes)
         {
             OutboxOutcome o = write.Outcome;
-            text.Append(CultureInfo.InvariantCulture, $"\n    #{write.Seq} written by P{write.Processor} [{o.LeaseOwner}]: {o.Status} retry {o.RetryCount} next {ModelTrace.Format(o.NextAttemptAt)} (latest claim then [{write.LatestClaimToken}])");
+            text.Append(CultureInfo.InvariantCulture, $"\n    #{write.Seq} written by P{write.Processor} [{o.LeaseOwner}]: {o.Status} retry {o.RetryCount} next {ModelTrace.Format(o.NextAttemptAt)} (latest claim then P{write.LatestClaimProcessor} [{write.LatestClaimToken}])");
         }
 
         foreach (string release in Releases)
@@ -221,7 +221,7 @@ internal sealed class ModelTrace
                     continue;
                 }
 
-                record.Writes.Add(new WriteEvent(seq, processor, outcome, record.LockedBy));
+                record.Writes.Add(new WriteEvent(seq, processor, outcome, record.LockedBy, record.LockedByProcessor));
                 record.Status = outcome.Status;
                 if (outcome.NextAttemptAt is { } next)
                 {
@@ -270,12 +270,41 @@ internal sealed class ModelTrace
             {
                 if (record.LockedByProcessor == processor)
                 {
-                    record.CrashesHeld++;
+                    record.Interruptions++;
                     held++;
                 }
             }
 
             return held;
+        }
+    }
+
+    /// <summary>The records <paramref name="processor"/> holds a lease on now, with the lease's end.</summary>
+    public List<(RecordTrace Record, DateTimeOffset LeaseUntil)> HeldBy(int processor)
+    {
+        lock (_gate)
+        {
+            return _records.Values.Where(r => r.LockedByProcessor == processor).Select(r => (r, r.LockedUntil ?? DateTimeOffset.MinValue)).ToList();
+        }
+    }
+
+    /// <summary>Counts a stall against each record whose lease ended while its holder was frozen.</summary>
+    public int Stalled(IEnumerable<(RecordTrace Record, DateTimeOffset LeaseUntil)> held, DateTimeOffset resumedAt)
+    {
+        lock (_gate)
+        {
+            Next();
+            int expired = 0;
+            foreach ((RecordTrace record, DateTimeOffset leaseUntil) in held)
+            {
+                if (leaseUntil <= resumedAt)
+                {
+                    record.Interruptions++;
+                    expired++;
+                }
+            }
+
+            return expired;
         }
     }
 
