@@ -92,7 +92,7 @@ internal sealed class ModelRun
         int stopsLeft = _config.Stops;
         int stallsLeft = _config.Faults.HasFlag(ModelFaults.Stalls) ? Rng.Next(1, 4) : 0;
         int enqueuesLeft = Rng.Next(0, 4);
-        for (int step = 0; step < _config.MaxSteps && !(AllFinal() && Running().Count == 0 && _stall is null); step++)
+        for (int step = 0; step < _config.MaxSteps && !(AllFinal() && Running().Count == 0 && _stall is null) && _trace.Violations.Count == 0; step++)
         {
             await StepSettledAsync();
             ResumeWhenDue(force: false);
@@ -138,7 +138,7 @@ internal sealed class ModelRun
             Spawn();
         }
 
-        for (int step = 0; step < 20 * _config.MaxSteps && !(AllFinal() && Running().Count == 0); step++)
+        for (int step = 0; step < 4 * _config.MaxSteps && !(AllFinal() && Running().Count == 0) && _trace.Violations.Count == 0; step++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             await StepSettledAsync();

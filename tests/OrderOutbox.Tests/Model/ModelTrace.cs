@@ -164,6 +164,11 @@ internal sealed class ModelTrace
                     continue;
                 }
 
+                if (record.IsFinal || record.NextAttemptAt > now || (record.LockedBy is not null && record.LockedUntil > now))
+                {
+                    Violations.Add($"record #{record.Index} {record.Id}: claimed by P{processor} [{token}] at {Format(now)}, but it was {record.Status}, due {Format(record.NextAttemptAt)}, leased by P{record.LockedByProcessor} [{record.LockedBy}] until {Format(record.LockedUntil)}");
+                }
+
                 record.Claims.Add(new ClaimEvent(seq, processor, token, now, leaseUntil, message.RetryCount));
                 record.LockedBy = token;
                 record.LockedByProcessor = processor;
