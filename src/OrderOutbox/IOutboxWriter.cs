@@ -3,8 +3,8 @@ using System.Data.Common;
 namespace OrderOutbox;
 
 /// <summary>
-/// Writes outbox records on the caller's transaction, so a record commits or rolls back with the business change
-/// (BR-DATA-01).
+/// Writes outbox records on the caller's transaction, so a record commits or rolls back with the business change:
+/// both or neither.
 /// </summary>
 /// <remarks>
 /// The payload is serialised once with System.Text.Json (<see cref="OutboxOptions.JsonSerializerOptions"/>);
