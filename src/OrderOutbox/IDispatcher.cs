@@ -27,14 +27,20 @@ public interface IDispatcher
 /// <summary>How an attempt ended, from the dispatcher's point of view.</summary>
 public enum DispatchResultKind
 {
+    /// <summary>
+    /// Not a result: the value of <c>default(DispatchResult)</c>, returned by a dispatcher that never set one. It never
+    /// means success: the engine records it as a transient failure (<c>last_error</c> says so) and retries the record.
+    /// </summary>
+    Unknown = 0,
+
     /// <summary>Delivered.</summary>
-    Success = 0,
+    Success = 1,
 
     /// <summary>Failed; a later attempt may succeed. The record is retried after the backoff delay.</summary>
-    TransientFailure = 1,
+    TransientFailure = 2,
 
     /// <summary>Failed; retrying will not help. The record is dead-lettered at once.</summary>
-    PermanentFailure = 2,
+    PermanentFailure = 3,
 }
 
 /// <summary>The result of <see cref="IDispatcher.DispatchAsync"/>.</summary>
@@ -47,7 +53,7 @@ public readonly record struct DispatchResult
         RetryAfter = retryAfter;
     }
 
-    /// <summary>How the attempt ended.</summary>
+    /// <summary>How the attempt ended; <see cref="DispatchResultKind.Unknown"/> for <c>default(DispatchResult)</c>.</summary>
     public DispatchResultKind Kind { get; }
 
     /// <summary>The failure text (status code and reason, or exception type and message), or <see langword="null"/> on success.</summary>

@@ -28,6 +28,12 @@ public sealed class OutboxOptions
     /// <summary>The default <see cref="LeaseDuration"/>: 5 minutes.</summary>
     public static readonly TimeSpan DefaultLeaseDuration = TimeSpan.FromMinutes(5);
 
+    /// <summary>The default <see cref="DeadLetterHandlerTimeout"/>: 30 seconds.</summary>
+    public static readonly TimeSpan DefaultDeadLetterHandlerTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>The default <see cref="ShutdownGracePeriod"/>: 20 seconds.</summary>
+    public static readonly TimeSpan DefaultShutdownGracePeriod = TimeSpan.FromSeconds(20);
+
     /// <summary>The default <see cref="MaxPayloadBytes"/>: 1 MiB.</summary>
     public const int DefaultMaxPayloadBytes = 1024 * 1024;
 
@@ -70,6 +76,26 @@ public sealed class OutboxOptions
     /// <value>Default <see langword="false"/>.</value>
     public bool OneBatchPerCycle { get; set; }
 
+    /// <summary>
+    /// The time limit of one <see cref="IDeadLetterHandler"/> call. Handlers run on their own background loop, never in
+    /// the way of outcome writes or cycles; when a call exceeds this limit its token fires, and a handler that ignores the
+    /// token is logged and left behind so the next one runs.
+    /// </summary>
+    /// <value>Default 30 seconds; allowed 10 milliseconds to 1 hour.</value>
+    [Range(typeof(TimeSpan), "00:00:00.010", "01:00:00")]
+    public TimeSpan DeadLetterHandlerTimeout { get; set; } = DefaultDeadLetterHandlerTimeout;
+
+    /// <summary>
+    /// How long dispatch calls in flight may go on once the host starts stopping. Then (or when the host's own shutdown
+    /// timeout fires, if that is sooner) they are cancelled, their records released, and the last outcomes written —
+    /// all before the hosted dispatcher's <c>StopAsync</c> returns. Keep it below the host's
+    /// <c>HostOptions.ShutdownTimeout</c> (30 seconds by default) with a margin of a few seconds for those writes; the
+    /// default leaves 10 seconds of the default host timeout.
+    /// </summary>
+    /// <value>Default 20 seconds; allowed 0 (cancel at once) to 1 hour.</value>
+    [Range(typeof(TimeSpan), "00:00:00", "01:00:00")]
+    public TimeSpan ShutdownGracePeriod { get; set; } = DefaultShutdownGracePeriod;
+
     /// <summary>The largest accepted payload, in UTF-8 bytes; larger payloads are refused at enqueue.</summary>
     /// <value>Default 1 MiB (1,048,576); allowed 1 to 67,108,864 (64 MiB).</value>
     [Range(1, 64 * 1024 * 1024)]
@@ -83,7 +109,8 @@ public sealed class OutboxOptions
     public bool RunDispatcher { get; set; } = true;
 
     /// <summary>
-    /// The name of this instance, used in lease tokens (<c>locked_by</c>) and telemetry.
+    /// The name of this instance, used in lease tokens (<c>locked_by</c> = <c>{InstanceId}/{random}/{sequence}</c>; the
+    /// random part, drawn per process, keeps replicas that share one configured name apart) and telemetry.
     /// <see langword="null"/> means machine name, process ID and a random suffix.
     /// </summary>
     /// <value>Default <see langword="null"/>; at most 100 characters.</value>
@@ -103,9 +130,13 @@ public sealed class OutboxOptions
     [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
     public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>The maximum number of rows one purge statement deletes.</summary>
-    /// <value>Default 1,000; allowed 1 to 100,000.</value>
-    [Range(1, 100_000)]
+    /// <summary>
+    /// The maximum number of rows one purge statement deletes. Capped at 2,000 in every store
+    /// (<see cref="Storage.OutboxLimits.MaxPurgeBatchSize"/>): SQL Server escalates a statement that takes 5,000 locks
+    /// to a table lock, which would block claims and business inserts while it runs.
+    /// </summary>
+    /// <value>Default 1,000; allowed 1 to 2,000.</value>
+    [Range(1, Storage.OutboxLimits.MaxPurgeBatchSize)]
     public int PurgeBatchSize { get; set; } = 1000;
 
     /// <summary>The retry schedule.</summary>

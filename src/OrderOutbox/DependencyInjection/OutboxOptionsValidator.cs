@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using OrderOutbox.Processing;
 
 namespace OrderOutbox.DependencyInjection;
 
@@ -12,15 +13,6 @@ internal sealed class OutboxOptionsValidator : IValidateOptions<OutboxOptions>
     private readonly IServiceProviderIsService? _isService;
 
     public OutboxOptionsValidator(IServiceProviderIsService? isService = null) => _isService = isService;
-
-    /// <summary>The lease must outlast this many dispatch timeouts per <c>ceil(BatchSize / MaxConcurrency)</c>.</summary>
-    internal static TimeSpan MinimumLease(OutboxOptions options)
-    {
-        long rounds = ((long)options.BatchSize + options.MaxConcurrency - 1) / options.MaxConcurrency;
-
-        // Up to two batches wait behind the calls in flight (the claim pipeline), then the record's own call.
-        return TimeSpan.FromTicks(options.DispatchTimeout.Ticks * ((2 * rounds) + 1));
-    }
 
     /// <inheritdoc />
     public ValidateOptionsResult Validate(string? name, OutboxOptions options)
@@ -63,13 +55,16 @@ internal sealed class OutboxOptionsValidator : IValidateOptions<OutboxOptions>
 
         if (rangesValid)
         {
-            TimeSpan minimumLease = MinimumLease(options);
-            if (options.LeaseDuration <= minimumLease)
+            // The engine cuts claims to what its workers can start within a lease (LeaseBudget), so only one call and
+            // its outcome write must fit in a lease, whatever BatchSize and MaxConcurrency are.
+            TimeSpan minimumLease = LeaseBudget.StartMargin(options.DispatchTimeout);
+            if (options.LeaseDuration < minimumLease)
             {
                 failures.Add(
-                    $"{nameof(OutboxOptions)}.{nameof(OutboxOptions.LeaseDuration)} = {AnnotatedOptions.Format(options.LeaseDuration)}: must exceed " +
-                    $"{AnnotatedOptions.Format(minimumLease)} = DispatchTimeout ({AnnotatedOptions.Format(options.DispatchTimeout)}) × (2 × ceil(BatchSize {options.BatchSize} / MaxConcurrency {options.MaxConcurrency}) + 1), " +
-                    "so a claimed record is attempted before its lease expires (allowed up to 1.00:00:00). Raise LeaseDuration or MaxConcurrency, or lower BatchSize or DispatchTimeout.");
+                    $"{nameof(OutboxOptions)}.{nameof(OutboxOptions.LeaseDuration)} = {AnnotatedOptions.Format(options.LeaseDuration)}: must be at least " +
+                    $"{AnnotatedOptions.Format(minimumLease)} = DispatchTimeout ({AnnotatedOptions.Format(options.DispatchTimeout)}) + the time kept for writing the outcome " +
+                    $"({AnnotatedOptions.Format(LeaseBudget.WriteAllowance(options.DispatchTimeout))}: the DispatchTimeout, at most 5 s), so one call and its outcome write fit in a lease " +
+                    "(allowed up to 1.00:00:00). Raise LeaseDuration or lower DispatchTimeout.");
             }
         }
 

@@ -27,4 +27,7 @@ internal sealed partial class OutboxDispatcherService
 
     [LoggerMessage(EventId = 1008, Level = LogLevel.Warning, Message = "Purging SENT outbox records failed; retrying at the next purge interval")]
     private partial void LogPurgeFailed(Exception exception);
+
+    [LoggerMessage(EventId = 1009, Level = LogLevel.Warning, Message = "The outbox dispatcher did not finish releasing its claims and writing its last outcomes within {Limit} after cancelling the calls in flight; those records become due again when their leases expire")]
+    private partial void LogCleanupTimedOut(TimeSpan limit);
 }

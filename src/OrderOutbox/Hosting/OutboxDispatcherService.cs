@@ -11,14 +11,25 @@ namespace OrderOutbox.Hosting;
 /// caught, logged once per outage and followed by a capped wait; only cancellation ends the loop.
 /// </summary>
 /// <remarks>
-/// Shutdown has two steps. When the host starts stopping, no new record is claimed or started. Calls in flight go on
-/// until they end or the host's shutdown timeout fires (the token given to <see cref="StopAsync"/>), then their
-/// outcomes are recorded and unstarted claims are released.
+/// <para>Shutdown has three steps, and <see cref="StopAsync"/> returns only after the last one, so the host never moves
+/// on (disposing the data source, or exiting) while this instance still holds leases:</para>
+/// <list type="number">
+/// <item>When the host starts stopping, no new record is claimed or started.</item>
+/// <item>Calls in flight go on until they end, or until <see cref="OutboxOptions.ShutdownGracePeriod"/> has passed or
+/// the host's shutdown timeout fires (the token given to <see cref="StopAsync"/>), whichever comes first: then they
+/// are cancelled and their records count as not attempted.</item>
+/// <item>Unstarted and cancelled records are released and every gathered outcome is written, within
+/// <see cref="CleanupLimit"/> after the cancellation (a database that does not answer by then leaves its leases to
+/// expire, and that is logged).</item>
+/// </list>
 /// </remarks>
 internal sealed partial class OutboxDispatcherService : BackgroundService
 {
     /// <summary>The first wait after a failed cycle; it doubles per failure, capped at the polling interval.</summary>
     internal static readonly TimeSpan FirstFailureDelay = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long <see cref="StopAsync"/> waits, after calls in flight were cancelled, for releases and outcome writes.</summary>
+    internal static readonly TimeSpan CleanupLimit = TimeSpan.FromSeconds(5);
 
     private readonly IServiceProvider _services;
     private readonly OutboxOptions _options;
@@ -26,7 +37,6 @@ internal sealed partial class OutboxDispatcherService : BackgroundService
     private readonly OutboxWakeUp _wakeUp;
     private readonly ILogger _logger;
     private readonly CancellationTokenSource _abort = new();
-    private CancellationTokenRegistration _abortRegistration;
 
     public OutboxDispatcherService(
         IServiceProvider services,
@@ -43,19 +53,55 @@ internal sealed partial class OutboxDispatcherService : BackgroundService
     }
 
     /// <inheritdoc />
-    public override Task StopAsync(CancellationToken cancellationToken)
+    public override async Task StopAsync(CancellationToken cancellationToken)
     {
-        // ExecuteAsync's token fires now (stop claiming); calls in flight are cut only when the host gives up.
-        _abortRegistration = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _abort);
-        return base.StopAsync(cancellationToken);
+        if (ExecuteTask is null)
+        {
+            await base.StopAsync(cancellationToken).ConfigureAwait(false);
+            return;
+        }
+
+        // Calls in flight are cut when the grace period ends or the host gives up, whichever comes first.
+        using ITimer grace = _timeProvider.CreateTimer(static s => ((OutboxDispatcherService)s!).Abort(), this, _options.ShutdownGracePeriod, Timeout.InfiniteTimeSpan);
+        using CancellationTokenRegistration hostGaveUp = cancellationToken.Register(static s => ((OutboxDispatcherService)s!).Abort(), this);
+
+        // ExecuteAsync's token fires now (stop claiming); with no token of its own, this completes when the loop has
+        // ended, i.e. after the cycle released its claims and wrote its outcomes.
+        Task loopEnded = base.StopAsync(CancellationToken.None);
+        var aborted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using CancellationTokenRegistration onAbort = _abort.Token.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), aborted);
+        if (await Task.WhenAny(loopEnded, aborted.Task).ConfigureAwait(false) == loopEnded)
+        {
+            return;
+        }
+
+        try
+        {
+            await loopEnded.WaitAsync(CleanupLimit, _timeProvider, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            LogCleanupTimedOut(CleanupLimit);
+        }
     }
 
     /// <inheritdoc />
     public override void Dispose()
     {
-        _abortRegistration.Dispose();
         base.Dispose();
         _abort.Dispose();
+    }
+
+    private void Abort()
+    {
+        try
+        {
+            _abort.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // the service is already disposed: nothing left to abort
+        }
     }
 
     /// <inheritdoc />

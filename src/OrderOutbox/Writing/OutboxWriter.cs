@@ -8,6 +8,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using OrderOutbox.Diagnostics;
+using OrderOutbox.Storage;
 
 namespace OrderOutbox.Writing;
 
@@ -17,9 +18,6 @@ namespace OrderOutbox.Writing;
 /// </summary>
 internal sealed class OutboxWriter : IOutboxWriter
 {
-    /// <summary>The longest accepted message type.</summary>
-    public const int MaxMessageTypeLength = 200;
-
     private static readonly ConcurrentDictionary<Type, string> MessageTypes = new();
 
     private readonly IOutboxStore _store;
@@ -54,7 +52,8 @@ internal sealed class OutboxWriter : IOutboxWriter
             throw new ArgumentNullException(nameof(payload), "The outbox payload must not be null.");
         }
 
-        ValidateMessageType(messageType);
+        OutboxEntryRules.ValidateMessageType(messageType, nameof(messageType));
+        OutboxEntryRules.ValidateAggregateId(aggregateId, nameof(aggregateId));
         ValidateTransaction(transaction);
 
         byte[] utf8 = Serialize(payload);
@@ -94,26 +93,6 @@ internal sealed class OutboxWriter : IOutboxWriter
                 $"The payload of type {type.FullName} cannot be serialised to JSON with OutboxOptions.JsonSerializerOptions: {ex.Message}",
                 nameof(payload),
                 ex);
-        }
-    }
-
-    private static void ValidateMessageType(string messageType)
-    {
-        if (messageType is null)
-        {
-            throw new ArgumentNullException(nameof(messageType), "The message type must not be null.");
-        }
-
-        if (string.IsNullOrWhiteSpace(messageType))
-        {
-            throw new ArgumentException("The message type must not be empty or white space (1 to 200 characters, for example 'order.completed').", nameof(messageType));
-        }
-
-        if (messageType.Length > MaxMessageTypeLength)
-        {
-            throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"The message type is {messageType.Length} characters long; at most {MaxMessageTypeLength} are allowed."),
-                nameof(messageType));
         }
     }
 

@@ -25,12 +25,12 @@ public abstract class AdminConformanceTests<TFixture>(TFixture fixture) : Confor
         var clock = new FakeTimeProvider(T0 + TimeSpan.FromSeconds(30));
         ConformanceStore store = await Fixture.CreateStoreAsync(clock, Ct);
         DateTimeOffset past = T0 - TimeSpan.FromHours(1);
-        await CreateWithOutcomeAsync(store, past - TimeSpan.FromMinutes(6), m => Sent(m, past));
-        await CreateWithOutcomeAsync(store, past - TimeSpan.FromMinutes(5), m => Sent(m, past));
-        await CreateWithOutcomeAsync(store, past - TimeSpan.FromMinutes(4), m => DeadLetter(m, past));
-        await CreateWithOutcomeAsync(store, past - TimeSpan.FromMinutes(3), m => DeadLetter(m, past));
-        await CreateWithOutcomeAsync(store, past - TimeSpan.FromMinutes(2), m => Failed(m, past, T0 + TimeSpan.FromMinutes(1))); // not due yet
-        await CreateWithOutcomeAsync(store, past - TimeSpan.FromMinutes(1), m => Failed(m, past, T0 + TimeSpan.FromSeconds(10))); // due 20 s ago
+        await CreateWithOutcomeAsync(store, past - TimeSpan.FromMinutes(6), m => OutboxOutcome.Sent(m, past, past));
+        await CreateWithOutcomeAsync(store, past - TimeSpan.FromMinutes(5), m => OutboxOutcome.Sent(m, past, past));
+        await CreateWithOutcomeAsync(store, past - TimeSpan.FromMinutes(4), m => OutboxOutcome.DeadLetter(m, past, past, "HTTP 400 Bad Request"));
+        await CreateWithOutcomeAsync(store, past - TimeSpan.FromMinutes(3), m => OutboxOutcome.DeadLetter(m, past, past, "HTTP 400 Bad Request"));
+        await CreateWithOutcomeAsync(store, past - TimeSpan.FromMinutes(2), m => OutboxOutcome.Failed(m, past, past, T0 + TimeSpan.FromMinutes(1), "HTTP 503 Service Unavailable")); // not due yet
+        await CreateWithOutcomeAsync(store, past - TimeSpan.FromMinutes(1), m => OutboxOutcome.Failed(m, past, past, T0 + TimeSpan.FromSeconds(10), "HTTP 503 Service Unavailable")); // due 20 s ago
         OutboxEntry leased = NewEntry(T0 + TimeSpan.FromSeconds(2));
         await EnqueueAsync(store, leased);
         (await ClaimAsync(store, 1, T0 + TimeSpan.FromSeconds(2), "holder", TimeSpan.FromMinutes(5))).Should().ContainSingle().Which.Id.Should().Be(leased.Id);
@@ -74,11 +74,11 @@ public abstract class AdminConformanceTests<TFixture>(TFixture fixture) : Confor
         var deadLetters = new List<Guid>();
         for (int i = 0; i < 7; i++)
         {
-            deadLetters.Add(await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(30 - i), m => DeadLetter(m, T0, "HTTP 400 #" + i)));
+            deadLetters.Add(await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(30 - i), m => OutboxOutcome.DeadLetter(m, T0, T0, "HTTP 400 #" + i)));
         }
 
-        await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(10), m => Sent(m, T0));
-        await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(9), m => Failed(m, T0, T0 + TimeSpan.FromMinutes(1)));
+        await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(10), m => OutboxOutcome.Sent(m, T0, T0));
+        await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(9), m => OutboxOutcome.Failed(m, T0, T0, T0 + TimeSpan.FromMinutes(1), "HTTP 503 Service Unavailable"));
         await EnqueueAsync(store, NewEntry(T0));
 
         var pages = new List<IReadOnlyList<OutboxMessage>>();
@@ -119,8 +119,8 @@ public abstract class AdminConformanceTests<TFixture>(TFixture fixture) : Confor
     {
         var clock = new FakeTimeProvider(T0 + TimeSpan.FromHours(1));
         ConformanceStore store = await Fixture.CreateStoreAsync(clock, Ct);
-        Guid dead = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(2), m => DeadLetter(m, T0, "HTTP 400 Bad Request"));
-        Guid otherDead = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(1), m => DeadLetter(m, T0));
+        Guid dead = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(2), m => OutboxOutcome.DeadLetter(m, T0, T0, "HTTP 400 Bad Request"));
+        Guid otherDead = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(1), m => OutboxOutcome.DeadLetter(m, T0, T0, "HTTP 400 Bad Request"));
 
         (await store.Admin.RequeueDeadLetterAsync(dead, Ct)).Should().BeTrue();
 
@@ -140,7 +140,7 @@ public abstract class AdminConformanceTests<TFixture>(TFixture fixture) : Confor
     public async Task Requeue_of_a_record_that_is_not_a_dead_letter_does_nothing()
     {
         ConformanceStore store = await Fixture.CreateStoreAsync(new FakeTimeProvider(T0), Ct);
-        Guid sent = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(1), m => Sent(m, T0));
+        Guid sent = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(1), m => OutboxOutcome.Sent(m, T0, T0));
 
         (await store.Admin.RequeueDeadLetterAsync(sent, Ct)).Should().BeFalse();
         (await store.Admin.RequeueDeadLetterAsync(Guid.NewGuid(), Ct)).Should().BeFalse();
@@ -155,11 +155,11 @@ public abstract class AdminConformanceTests<TFixture>(TFixture fixture) : Confor
         var dead = new List<Guid>();
         for (int i = 0; i < 3; i++)
         {
-            dead.Add(await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(10 - i), m => DeadLetter(m, T0)));
+            dead.Add(await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(10 - i), m => OutboxOutcome.DeadLetter(m, T0, T0, "HTTP 400 Bad Request")));
         }
 
-        Guid sent = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(5), m => Sent(m, T0));
-        Guid failed = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(4), m => Failed(m, T0, T0 + TimeSpan.FromDays(1)));
+        Guid sent = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(5), m => OutboxOutcome.Sent(m, T0, T0));
+        Guid failed = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromMinutes(4), m => OutboxOutcome.Failed(m, T0, T0, T0 + TimeSpan.FromDays(1), "HTTP 503 Service Unavailable"));
 
         (await store.Admin.RequeueAllDeadLettersAsync(Ct)).Should().Be(3);
         (await store.Admin.RequeueAllDeadLettersAsync(Ct)).Should().Be(0);
@@ -181,11 +181,11 @@ public abstract class AdminConformanceTests<TFixture>(TFixture fixture) : Confor
         await EnqueueAsync(store, oldEntries, commit: true);
         IReadOnlyList<OutboxMessage> claimed = await store.Store.ClaimAsync(2500, "purge-setup", old, old + TimeSpan.FromMinutes(5), Ct);
         claimed.Should().HaveCount(2500);
-        (await store.Store.CompleteAsync(claimed.Select(m => Sent(m, old + TimeSpan.FromSeconds(1))).ToList(), Ct)).Should().BeEmpty();
+        (await store.Store.CompleteAsync(claimed.Select(m => OutboxOutcome.Sent(m, old + TimeSpan.FromSeconds(1), old + TimeSpan.FromSeconds(1))).ToList(), Ct)).Should().BeEmpty();
 
-        Guid recentSent = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromHours(2), m => Sent(m, T0 - TimeSpan.FromHours(1)));
-        Guid oldDead = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromHours(2) + TimeSpan.FromSeconds(1), m => DeadLetter(m, old));
-        Guid oldFailed = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromHours(2) + TimeSpan.FromSeconds(2), m => Failed(m, old, T0 + TimeSpan.FromDays(1)));
+        Guid recentSent = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromHours(2), m => OutboxOutcome.Sent(m, T0 - TimeSpan.FromHours(1), T0 - TimeSpan.FromHours(1)));
+        Guid oldDead = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromHours(2) + TimeSpan.FromSeconds(1), m => OutboxOutcome.DeadLetter(m, old, old, "HTTP 400 Bad Request"));
+        Guid oldFailed = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromHours(2) + TimeSpan.FromSeconds(2), m => OutboxOutcome.Failed(m, old, old, T0 + TimeSpan.FromDays(1), "HTTP 503 Service Unavailable"));
         OutboxEntry pending = NewEntry(T0);
         await EnqueueAsync(store, pending);
 
@@ -209,8 +209,8 @@ public abstract class AdminConformanceTests<TFixture>(TFixture fixture) : Confor
     public async Task Purge_uses_a_strict_cutoff()
     {
         ConformanceStore store = await Fixture.CreateStoreAsync(new FakeTimeProvider(T0), Ct);
-        Guid atCutoff = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromHours(3), m => Sent(m, T0 - TimeSpan.FromHours(1)));
-        Guid before = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromHours(2), m => Sent(m, T0 - TimeSpan.FromHours(1) - TimeSpan.FromSeconds(1)));
+        Guid atCutoff = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromHours(3), m => OutboxOutcome.Sent(m, T0 - TimeSpan.FromHours(1), T0 - TimeSpan.FromHours(1)));
+        Guid before = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromHours(2), m => OutboxOutcome.Sent(m, T0 - TimeSpan.FromHours(1) - TimeSpan.FromSeconds(1), T0 - TimeSpan.FromHours(1) - TimeSpan.FromSeconds(1)));
 
         (await store.Admin.PurgeSentAsync(T0 - TimeSpan.FromHours(1), 1, Ct)).Should().Be(1);
 
@@ -220,6 +220,7 @@ public abstract class AdminConformanceTests<TFixture>(TFixture fixture) : Confor
 
     [Theory]
     [InlineData(0)]
+    [InlineData(2_001)]
     [InlineData(100_001)]
     public async Task Purge_rejects_a_batch_size_out_of_range(int batchSize)
     {
@@ -227,5 +228,16 @@ public abstract class AdminConformanceTests<TFixture>(TFixture fixture) : Confor
 
         await FluentActions.Awaiting(() => store.Admin.PurgeSentAsync(T0, batchSize, Ct))
             .Should().ThrowAsync<ArgumentOutOfRangeException>();
+    }
+
+    [Fact]
+    public async Task Purge_accepts_the_largest_batch_size()
+    {
+        ConformanceStore store = await Fixture.CreateStoreAsync(new FakeTimeProvider(T0), Ct);
+        Guid old = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromDays(2), m => OutboxOutcome.Sent(m, T0 - TimeSpan.FromDays(2), T0 - TimeSpan.FromDays(2)));
+
+        (await store.Admin.PurgeSentAsync(T0 - TimeSpan.FromDays(1), 2_000, Ct)).Should().Be(1);
+
+        (await store.Admin.GetAsync(old, Ct)).Should().BeNull();
     }
 }

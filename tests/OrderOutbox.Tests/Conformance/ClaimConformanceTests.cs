@@ -88,8 +88,8 @@ public abstract class ClaimConformanceTests<TFixture>(TFixture fixture) : Confor
     public async Task Sent_and_dead_letter_records_are_never_claimed()
     {
         ConformanceStore store = await Fixture.CreateStoreAsync(cancellationToken: Ct);
-        await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromHours(2), m => Sent(m, T0 - TimeSpan.FromHours(2)));
-        await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromHours(1), m => DeadLetter(m, T0 - TimeSpan.FromHours(1)));
+        await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromHours(2), m => OutboxOutcome.Sent(m, T0 - TimeSpan.FromHours(2), T0 - TimeSpan.FromHours(2)));
+        await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromHours(1), m => OutboxOutcome.DeadLetter(m, T0 - TimeSpan.FromHours(1), T0 - TimeSpan.FromHours(1), "HTTP 400 Bad Request"));
 
         (await ClaimAsync(store, 10, T0 + TimeSpan.FromDays(365))).Should().BeEmpty();
     }

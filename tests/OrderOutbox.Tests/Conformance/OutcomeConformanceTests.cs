@@ -43,7 +43,7 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
         OutboxMessage claimed = (await ClaimAsync(store, 1, T0)).Single();
         DateTimeOffset retryAt = T0 + TimeSpan.FromMinutes(1);
 
-        (await store.Store.CompleteAsync([Failed(claimed, T0, retryAt, "HTTP 503 Service Unavailable")], Ct)).Should().BeEmpty();
+        (await store.Store.CompleteAsync([OutboxOutcome.Failed(claimed, T0, T0, retryAt, "HTTP 503 Service Unavailable")], Ct)).Should().BeEmpty();
 
         OutboxMessage stored = (await store.Admin.GetAsync(entry.Id, Ct))!;
         stored.Status.Should().Be(OutboxStatus.Failed);
@@ -66,14 +66,11 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
     [Fact]
     public async Task A_success_after_a_failure_keeps_the_last_failure_for_history()
     {
-        ConformanceStore store = await Fixture.CreateStoreAsync(cancellationToken: Ct);
-        OutboxEntry entry = NewEntry(T0);
-        await EnqueueAsync(store, entry);
-        OutboxMessage first = (await ClaimAsync(store, 1, T0, "owner-a")).Single();
-        (await store.Store.CompleteAsync([Failed(first, T0, T0 + TimeSpan.FromMinutes(1), "HTTP 500 Internal Server Error")], Ct)).Should().BeEmpty();
+        (ConformanceStore store, OutboxEntry entry, OutboxMessage first) = await NewClaimedAsync("owner-a");
+        (await store.Store.CompleteAsync([OutboxOutcome.Failed(first, T0, T0, T0 + TimeSpan.FromMinutes(1), "HTTP 500 Internal Server Error")], Ct)).Should().BeEmpty();
         OutboxMessage second = (await ClaimAsync(store, 1, T0 + TimeSpan.FromMinutes(1), "owner-b")).Single();
 
-        (await store.Store.CompleteAsync([Sent(second, T0 + TimeSpan.FromMinutes(1))], Ct)).Should().BeEmpty();
+        (await store.Store.CompleteAsync([OutboxOutcome.Sent(second, T0 + TimeSpan.FromMinutes(1), T0 + TimeSpan.FromMinutes(1))], Ct)).Should().BeEmpty();
 
         OutboxMessage stored = (await store.Admin.GetAsync(entry.Id, Ct))!;
         stored.Status.Should().Be(OutboxStatus.Sent);
@@ -90,7 +87,7 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
         await EnqueueAsync(store, entry);
         OutboxMessage claimed = (await ClaimAsync(store, 1, T0)).Single();
 
-        (await store.Store.CompleteAsync([DeadLetter(claimed, T0, "HTTP 422 Unprocessable Entity")], Ct)).Should().BeEmpty();
+        (await store.Store.CompleteAsync([OutboxOutcome.DeadLetter(claimed, T0, T0, "HTTP 422 Unprocessable Entity")], Ct)).Should().BeEmpty();
 
         OutboxMessage stored = (await store.Admin.GetAsync(entry.Id, Ct))!;
         stored.Status.Should().Be(OutboxStatus.DeadLetter);
@@ -109,7 +106,7 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
         OutboxMessage stale = (await ClaimAsync(store, 1, T0, "owner-a", TimeSpan.FromMinutes(1))).Single();
         OutboxMessage fresh = (await ClaimAsync(store, 1, T0 + TimeSpan.FromMinutes(2), "owner-b")).Single();
 
-        IReadOnlyCollection<Guid> rejected = await store.Store.CompleteAsync([Sent(stale, T0 + TimeSpan.FromMinutes(3))], Ct);
+        IReadOnlyCollection<Guid> rejected = await store.Store.CompleteAsync([OutboxOutcome.Sent(stale, T0 + TimeSpan.FromMinutes(3), T0 + TimeSpan.FromMinutes(3))], Ct);
 
         rejected.Should().Equal(entry.Id);
         OutboxMessage stored = (await store.Admin.GetAsync(entry.Id, Ct))!;
@@ -117,7 +114,7 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
         stored.LeaseOwner.Should().Be("owner-b");
         stored.SentAt.Should().BeNull();
 
-        (await store.Store.CompleteAsync([Failed(fresh, T0 + TimeSpan.FromMinutes(3), T0 + TimeSpan.FromMinutes(5))], Ct)).Should().BeEmpty();
+        (await store.Store.CompleteAsync([OutboxOutcome.Failed(fresh, T0 + TimeSpan.FromMinutes(3), T0 + TimeSpan.FromMinutes(3), T0 + TimeSpan.FromMinutes(5), "HTTP 503 Service Unavailable")], Ct)).Should().BeEmpty();
         (await store.Admin.GetAsync(entry.Id, Ct))!.Status.Should().Be(OutboxStatus.Failed);
     }
 
@@ -128,10 +125,10 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
         await EnqueueAsync(store, NewEntries(4, T0), commit: true);
         IReadOnlyList<OutboxMessage> claimed = await ClaimAsync(store, 4, T0, "owner-a");
         claimed.Should().HaveCount(4);
-        OutboxOutcome stale = Sent(claimed[3], T0) with { LeaseOwner = "someone-else" };
+        OutboxOutcome stale = OutboxOutcome.Sent(claimed[3], T0, T0) with { LeaseOwner = "someone-else" };
 
         IReadOnlyCollection<Guid> rejected = await store.Store.CompleteAsync(
-            [Sent(claimed[0], T0), Failed(claimed[1], T0, T0 + TimeSpan.FromMinutes(1)), DeadLetter(claimed[2], T0), stale], Ct);
+            [OutboxOutcome.Sent(claimed[0], T0, T0), OutboxOutcome.Failed(claimed[1], T0, T0, T0 + TimeSpan.FromMinutes(1), "HTTP 503 Service Unavailable"), OutboxOutcome.DeadLetter(claimed[2], T0, T0, "HTTP 400 Bad Request"), stale], Ct);
 
         rejected.Should().Equal(claimed[3].Id);
         (await store.Admin.GetAsync(claimed[0].Id, Ct))!.Status.Should().Be(OutboxStatus.Sent);
@@ -155,11 +152,8 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
     [Fact]
     public async Task Release_clears_the_lease_and_keeps_status_retry_count_and_due_time()
     {
-        ConformanceStore store = await Fixture.CreateStoreAsync(cancellationToken: Ct);
-        OutboxEntry entry = NewEntry(T0);
-        await EnqueueAsync(store, entry);
-        OutboxMessage first = (await ClaimAsync(store, 1, T0, "owner-a")).Single();
-        (await store.Store.CompleteAsync([Failed(first, T0, T0 + TimeSpan.FromMinutes(1))], Ct)).Should().BeEmpty();
+        (ConformanceStore store, OutboxEntry entry, OutboxMessage first) = await NewClaimedAsync("owner-a");
+        (await store.Store.CompleteAsync([OutboxOutcome.Failed(first, T0, T0, T0 + TimeSpan.FromMinutes(1), "HTTP 503 Service Unavailable")], Ct)).Should().BeEmpty();
         OutboxMessage claimed = (await ClaimAsync(store, 1, T0 + TimeSpan.FromMinutes(1), "owner-b")).Single();
 
         await store.Store.ReleaseAsync([claimed], Ct);
@@ -189,5 +183,48 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
         stored.LeaseOwner.Should().Be("owner-b");
         stored.LeaseExpiresAt.Should().Be(fresh.LeaseExpiresAt);
         (await ClaimAsync(store, 1, reclaimAt + TimeSpan.FromMinutes(1), "owner-c")).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task An_error_text_with_control_characters_is_stored_and_the_rest_of_the_batch_too()
+    {
+        ConformanceStore store = await Fixture.CreateStoreAsync(cancellationToken: Ct);
+        await EnqueueAsync(store, NewEntries(2, T0), commit: true);
+        IReadOnlyList<OutboxMessage> claimed = await ClaimAsync(store, 2, T0);
+        claimed.Should().HaveCount(2);
+        const string raw = "HTTP 500 Internal Server Error: err\0x\u0001\u007F";
+        const string escaped = "HTTP 500 Internal Server Error: err\\u0000x\\u0001\\u007F";
+
+        IReadOnlyCollection<Guid> rejected = await store.Store.CompleteAsync(
+            [OutboxOutcome.Failed(claimed[0], T0, T0, T0 + TimeSpan.FromMinutes(1), raw), OutboxOutcome.Sent(claimed[1], T0, T0)], Ct);
+
+        rejected.Should().BeEmpty();
+        OutboxMessage failed = (await store.Admin.GetAsync(claimed[0].Id, Ct))!;
+        failed.Status.Should().Be(OutboxStatus.Failed);
+        failed.RetryCount.Should().Be(1);
+        failed.LastError.Should().BeOneOf([raw, escaped], "a store keeps the text or escapes its control characters as \\uXXXX");
+        (await store.Admin.GetAsync(claimed[1].Id, Ct))!.Status.Should().Be(OutboxStatus.Sent, "one odd outcome must not lose the others of its batch");
+    }
+
+    [Fact]
+    public async Task Lease_tokens_are_compared_exactly_not_by_case_or_trailing_spaces()
+    {
+        (ConformanceStore store, OutboxEntry entry, OutboxMessage claimed) = await NewClaimedAsync("NODE/1");
+
+        var otherCase = new OutboxMessage { Id = claimed.Id, MessageType = claimed.MessageType, Payload = claimed.Payload, LeaseOwner = "node/1" };
+        await store.Store.ReleaseAsync([otherCase], Ct);
+        (await store.Admin.GetAsync(entry.Id, Ct))!.LeaseOwner.Should().Be("NODE/1", "a release by another token (differing in case) must not touch the lease");
+
+        foreach (string other in new[] { "node/1", "Node/1", "NODE/1 ", "NODE/1\t" })
+        {
+            (await store.Store.CompleteAsync([OutboxOutcome.Sent(claimed, T0, T0) with { LeaseOwner = other }], Ct))
+                .Should().Equal([entry.Id], "the token '{0}' is not the claim's 'NODE/1'", other);
+        }
+
+        OutboxMessage stored = (await store.Admin.GetAsync(entry.Id, Ct))!;
+        stored.Status.Should().Be(OutboxStatus.Pending);
+        stored.LeaseOwner.Should().Be("NODE/1");
+        (await store.Store.CompleteAsync([OutboxOutcome.Sent(claimed, T0, T0)], Ct)).Should().BeEmpty();
+        (await store.Admin.GetAsync(entry.Id, Ct))!.Status.Should().Be(OutboxStatus.Sent);
     }
 }

@@ -67,7 +67,7 @@ public abstract class SchemaConformanceTests<TFixture>(TFixture fixture) : Confo
         OutboxEntry entry = NewEntry(T0);
         await EnqueueAsync(store, entry);
         OutboxMessage claimed = (await ClaimAsync(store, 10, T0)).Should().ContainSingle().Subject;
-        (await store.Store.CompleteAsync([Sent(claimed, T0)], Ct)).Should().BeEmpty();
+        (await store.Store.CompleteAsync([OutboxOutcome.Sent(claimed, T0, T0)], Ct)).Should().BeEmpty();
         (await store.Admin.GetAsync(entry.Id, Ct))!.Status.Should().Be(OutboxStatus.Sent);
         await EnqueueAsync(store, NewEntry(T0));
     }

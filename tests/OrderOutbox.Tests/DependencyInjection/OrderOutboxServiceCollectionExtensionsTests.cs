@@ -63,6 +63,7 @@ public sealed class OrderOutboxServiceCollectionExtensionsTests
         { "OutboxOptions.LeaseDuration = 00:00:00", o => o.LeaseDuration = TimeSpan.Zero },
         { "OutboxOptions.MaxPayloadBytes = 0", o => o.MaxPayloadBytes = 0 },
         { "OutboxOptions.PurgeBatchSize = 0", o => o.PurgeBatchSize = 0 },
+        { "OutboxOptions.PurgeBatchSize = 2001: The field PurgeBatchSize must be between 1 and 2000.", o => o.PurgeBatchSize = 2001 },
         { "OutboxOptions.SentRetention = 00:00:01", o => o.SentRetention = TimeSpan.FromSeconds(1) },
         { "OutboxOptions.InstanceId = '", o => o.InstanceId = new string('i', 101) },
         { "OutboxOptions.InstanceId = '   '", o => o.InstanceId = "   " },
@@ -73,8 +74,12 @@ public sealed class OrderOutboxServiceCollectionExtensionsTests
         { "OutboxOptions.Backoff.InitialDelay = 02:00:00", o => o.Backoff.InitialDelay = TimeSpan.FromHours(2) },
         { "OutboxOptions.Backoff = null", o => o.Backoff = null! },
         { "OutboxOptions.JsonSerializerOptions = null", o => o.JsonSerializerOptions = null! },
-        { "OutboxOptions.LeaseDuration = 00:01:00", o => o.LeaseDuration = TimeSpan.FromMinutes(1) },
-        { "OutboxOptions.LeaseDuration = 00:05:00", o => { o.BatchSize = 1000; o.MaxConcurrency = 1; } },
+        { "OutboxOptions.LeaseDuration = 00:00:12", o => o.LeaseDuration = TimeSpan.FromSeconds(12) },
+        { "OutboxOptions.LeaseDuration = 00:05:00", o => o.DispatchTimeout = TimeSpan.FromMinutes(5) },
+        { "OutboxOptions.DeadLetterHandlerTimeout = 00:00:00", o => o.DeadLetterHandlerTimeout = TimeSpan.Zero },
+        { "OutboxOptions.ShutdownGracePeriod = -00:00:01", o => o.ShutdownGracePeriod = TimeSpan.FromSeconds(-1) },
+        { "OutboxOptions.ShutdownGracePeriod = 01:00:01", o => o.ShutdownGracePeriod = TimeSpan.FromSeconds(3601) },
+        { "OutboxOptions.DeadLetterHandlerTimeout = 02:00:00", o => o.DeadLetterHandlerTimeout = TimeSpan.FromHours(2) },
     };
 
     [Theory]
@@ -93,11 +98,11 @@ public sealed class OrderOutboxServiceCollectionExtensionsTests
     public async Task The_lease_message_names_the_required_minimum()
     {
         HostApplicationBuilder builder = NewBuilder();
-        Wire(builder, o => o.LeaseDuration = TimeSpan.FromMinutes(1));
+        Wire(builder, o => o.LeaseDuration = TimeSpan.FromSeconds(12));
 
         string message = await StartFailureAsync(builder);
 
-        message.Should().Contain("must exceed 00:03:30").And.Contain("DispatchTimeout (00:00:10)").And.Contain("BatchSize 10").And.Contain("MaxConcurrency 1");
+        message.Should().Contain("OutboxOptions.LeaseDuration = 00:00:12: must be at least 00:00:15").And.Contain("DispatchTimeout (00:00:10)").And.Contain("(00:00:05");
     }
 
     public static TheoryData<string, Action<HttpDispatcherOptions>> InvalidHttpOptions => new()

@@ -52,6 +52,19 @@ public sealed class OutboxDispatcherServiceTests : IAsyncDisposable
         return _provider.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<OutboxDispatcherService>().Single();
     }
 
+    /// <summary>A dispatcher whose calls signal that they started, then block until their token is cancelled.</summary>
+    private (TestDispatcher Dispatcher, TaskCompletionSource FirstStarted) BlockedUntilCancelled()
+    {
+        var firstStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var dispatcher = new TestDispatcher(_time, async (_, _, ct) =>
+        {
+            firstStarted.TrySetResult();
+            await Task.Delay(Timeout.InfiniteTimeSpan, ct);
+            return DispatchResult.Success;
+        });
+        return (dispatcher, firstStarted);
+    }
+
     private List<FakeLogRecord> Logs(int eventId) => _logs.GetSnapshot().Where(r => r.Id.Id == eventId).ToList();
 
     [Fact]
@@ -196,13 +209,7 @@ public sealed class OutboxDispatcherServiceTests : IAsyncDisposable
     public async Task The_shutdown_timeout_cancels_calls_in_flight_and_releases_their_records()
     {
         Guid id = _store.AddMany(1, Start)[0];
-        var firstStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var dispatcher = new TestDispatcher(_time, async (_, _, ct) =>
-        {
-            firstStarted.TrySetResult();
-            await Task.Delay(Timeout.InfiniteTimeSpan, ct);
-            return DispatchResult.Success;
-        });
+        (TestDispatcher dispatcher, TaskCompletionSource firstStarted) = BlockedUntilCancelled();
         OutboxDispatcherService service = CreateService(dispatcher);
 
         await service.StartAsync(Ct);
@@ -217,6 +224,27 @@ public sealed class OutboxDispatcherServiceTests : IAsyncDisposable
         record.Status.Should().Be(OutboxStatus.Pending, "an aborted call is not counted as a failure");
         record.RetryCount.Should().Be(0);
         record.LeaseOwner.Should().BeNull("the record is released for another instance");
+    }
+
+    [Fact]
+    public async Task The_grace_period_cancels_calls_in_flight_before_the_host_gives_up_and_stop_returns_after_the_release()
+    {
+        Guid id = _store.AddMany(1, Start)[0];
+        (TestDispatcher dispatcher, TaskCompletionSource firstStarted) = BlockedUntilCancelled();
+        OutboxDispatcherService service = CreateService(dispatcher, o => o.ShutdownGracePeriod = TimeSpan.FromSeconds(3));
+
+        await service.StartAsync(Ct);
+        await firstStarted.Task.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+        Task stopping = service.StopAsync(CancellationToken.None); // a host that would wait for ever
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await Task.Delay(50, Ct);
+        stopping.IsCompleted.Should().BeFalse("the call may go on during the grace period");
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await stopping.WaitAsync(TimeSpan.FromSeconds(20), Ct);
+
+        service.ExecuteTask!.IsCompleted.Should().BeTrue("StopAsync returns only after the loop has ended");
+        _store.Get(id).LeaseOwner.Should().BeNull("the cancelled call's record was released before StopAsync returned");
+        _store.Get(id).RetryCount.Should().Be(0);
     }
 
     [Fact]

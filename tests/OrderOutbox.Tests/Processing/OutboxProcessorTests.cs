@@ -38,6 +38,7 @@ public sealed class OutboxProcessorTests
         record.RetryCount.Should().Be(6);
         record.LastError.Should().Be("HTTP 503 Service Unavailable");
         record.LeaseOwner.Should().BeNull();
+        await Eventually.TrueAsync(() => hook.Received.Count > 0, "dead-letter handlers run on their own loop");
         hook.Received.Should().ContainSingle().Which.Should().BeEquivalentTo(new { Id = id, Status = OutboxStatus.DeadLetter, RetryCount = 6 });
         _store.History(id).Select(h => h.Status).Should().Equal(
             OutboxStatus.Failed, OutboxStatus.Failed, OutboxStatus.Failed, OutboxStatus.Failed, OutboxStatus.Failed, OutboxStatus.DeadLetter);
@@ -81,6 +82,7 @@ public sealed class OutboxProcessorTests
         record.Status.Should().Be(OutboxStatus.DeadLetter);
         record.RetryCount.Should().Be(1);
         record.LastError.Should().Be("HTTP 400 Bad Request: no");
+        await Eventually.TrueAsync(() => second.Received.Count > 0, "dead-letter handlers run on their own loop");
         hook.Received.Should().ContainSingle();
         second.Received.Should().ContainSingle("a failing handler does not stop the next one").Which.LastError.Should().Be("HTTP 400 Bad Request: no");
     }
@@ -195,7 +197,11 @@ public sealed class OutboxProcessorTests
         await processor.ProcessOnceAsync(Ct);
         await processor.ProcessOnceAsync(Ct);
 
-        _store.ClaimTokens.Should().Equal("worker-a/1", "worker-a/2", "worker-a/3", "worker-a/4");
+        // {InstanceId}/{random per engine}/{sequence}: the random part keeps replicas that share an InstanceId apart.
+        _store.ClaimTokens.Should().HaveCount(4).And.OnlyHaveUniqueItems();
+        string prefix = _store.ClaimTokens[0][..^1];
+        prefix.Should().MatchRegex("^worker-a/[0-9a-f]{16}/$");
+        _store.ClaimTokens.Should().Equal(prefix + "1", prefix + "2", prefix + "3", prefix + "4");
     }
 
     [Fact]
@@ -344,7 +350,10 @@ public sealed class OutboxProcessorTests
         var dispatcher = new TestDispatcher(_time, (_, _) => DispatchResult.Success);
         OutboxProcessor processor = Processors.Create(_store, dispatcher, _time);
 
-        Func<Task> act = () => processor.ProcessOnceAsync(Ct);
+        // The write is retried while the lease is valid (the clock moves 10 s per step), then the cycle gives up.
+        Task<int> cycle = processor.ProcessOnceAsync(Ct);
+        await Eventually.TrueAsync(() => cycle.IsCompleted, "the writer gives up when the lease runs out", step: () => _time.Advance(TimeSpan.FromSeconds(10)));
+        Func<Task> act = () => cycle;
 
         await act.Should().ThrowAsync<InvalidOperationException>().WithMessage("write failed");
         _store.Get(id).LeaseOwner.Should().NotBeNull("the record is attempted again when its lease expires");
