@@ -63,7 +63,7 @@ internal sealed class InMemoryOutboxRow
         MessageType = entry.MessageType,
         AggregateId = entry.AggregateId,
         Payload = entry.Payload,
-        Headers = entry.Headers,
+        Headers = StorableText.Escape(entry.Headers),
         Status = OutboxStatus.Pending,
         CreatedAt = entry.CreatedAt,
         NextAttemptAt = entry.CreatedAt,

@@ -7,7 +7,7 @@ namespace OrderOutbox.Tests.Support;
 /// A thread-safe in-memory <see cref="IOutboxStore"/> and <see cref="IOutboxAdmin"/> for the core's unit tests and the
 /// engine model test. It passes the storage conformance suite like the real stores: atomic leased claims (oldest due
 /// first), outcome and release writes fenced by the exact claim token, a success keeping the last error for history,
-/// times always from the caller, and enqueues that become visible only when the caller's transaction
+/// the same entry rules and control-character escaping as the SQL stores, times always from the caller, and enqueues that become visible only when the caller's transaction
 /// (a <see cref="FakeDbTransaction"/>) commits. Hooks let tests inject failures and observe calls.
 /// </summary>
 internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
@@ -72,6 +72,7 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
     {
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(entry);
+        OutboxEntryRules.Validate(entry, nameof(entry));
         FakeDbTransaction fake = StoreTransaction.Require<FakeDbTransaction>(transaction, "in-memory");
         InMemoryOutboxTable table = Table;
         List<OutboxEntry> pending = fake.Pending<OutboxEntry>(table, entries => Insert(table, entries));
@@ -225,7 +226,7 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
                     row.NextAttemptAt = next;
                 }
 
-                if (outcome.LastError is { } error)
+                if (StorableText.Escape(outcome.LastError) is { } error)
                 {
                     row.LastError = error;
                 }
@@ -349,8 +350,7 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
     /// <inheritdoc />
     public Task<long> PurgeSentAsync(DateTimeOffset sentBefore, int batchSize = 1000, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, 100_000);
+        OutboxLimits.ThrowIfPurgeBatchSizeOutOfRange(batchSize, nameof(batchSize));
         PurgeCalls++;
         LastPurgeSentBefore = sentBefore;
         return Task.FromResult(Locked(rows =>
