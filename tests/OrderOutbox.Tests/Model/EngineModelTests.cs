@@ -41,14 +41,14 @@ public abstract class EngineModelTests<TFixture>(TFixture fixture) : IClassFixtu
             reports.Add(report);
             TestContext.Current.TestOutputHelper?.WriteLine(string.Create(
                 CultureInfo.InvariantCulture,
-                $"model {fixture.ProviderName} seed {report.Seed}: {report.Records} records, {report.Attempts} attempts, {report.Crashes} crashes, {report.Stops} stops, {report.Steps} driver steps, {report.FakeTime.TotalMinutes:0.#} fake min, {report.RealTime.TotalSeconds:0.0} s"));
+                $"model {fixture.ProviderName} seed {report.Seed}: {report.Records} records, {report.Attempts} attempts, {report.Crashes} crashes, {report.Stops} stops, {report.Stalls} stalls, {report.Steps} driver steps, {report.FakeTime.TotalMinutes:0.#} fake min, {report.RealTime.TotalSeconds:0.0} s"));
             report.Violations.Should().BeEmpty(report.Failure);
         }
 
         reports.Sum(r => r.Attempts).Should().BeGreaterThan(0, "the runs must have driven the engine");
         TestContext.Current.TestOutputHelper?.WriteLine(string.Create(
             CultureInfo.InvariantCulture,
-            $"model {fixture.ProviderName}: {runs} runs (seeds {first}..{first + runs - 1}), {reports.Sum(r => r.Records)} records, {reports.Sum(r => r.Attempts)} attempts, {reports.Sum(r => r.Crashes)} crashes, {reports.Sum(r => r.RealTime.TotalSeconds):0.0} s"));
+            $"model {fixture.ProviderName}: {runs} runs (seeds {first}..{first + runs - 1}), {reports.Sum(r => r.Records)} records, {reports.Sum(r => r.Attempts)} attempts, {reports.Sum(r => r.Crashes)} crashes, {reports.Sum(r => r.Stalls)} stalls, {reports.Sum(r => r.RealTime.TotalSeconds):0.0} s"));
     }
 
     private static int? ReadNumber(string variable)
@@ -67,7 +67,7 @@ public sealed class EngineModelCollection
 
 public sealed class InMemoryEngineModelTests(InMemoryOutboxStoreFixture fixture) : EngineModelTests<InMemoryOutboxStoreFixture>(fixture)
 {
-    protected override int DefaultRuns => 6;
+    protected override int DefaultRuns => 4;
 
     internal override ModelScale Scale => ModelScale.InMemory;
 }

@@ -64,7 +64,8 @@ internal sealed class ModelConfig
     public int Stops { get; }
 
     /// <summary>
-    /// Draws a processor's settings. The lease covers the engine's worst case with room to spare: up to
+    /// Draws a processor's settings. The lease covers the engine's worst case with room to spare (unless
+    /// <see cref="ModelFaults.TightLeases"/>): up to
     /// 2 × claimers × batch records wait behind the calls in flight, then the record's own call
     /// ((2 + ⌈2·K·B / C⌉) × timeout, times 1 to 2), and at least what the option validator asks.
     /// </summary>
@@ -77,7 +78,10 @@ internal sealed class ModelConfig
         long queued = ((2L * claimers * batch) + concurrency - 1) / concurrency;
         long validator = (2L * ((batch + concurrency - 1) / concurrency)) + 2;
         double factor = 1 + Random.NextDouble();
-        double milliseconds = Math.Ceiling(DispatchTimeout.TotalMilliseconds * Math.Max(2 + queued, validator) * factor);
+        double timeout = DispatchTimeout.TotalMilliseconds;
+        double milliseconds = Faults.HasFlag(ModelFaults.TightLeases)
+            ? Math.Ceiling(timeout + Math.Min(timeout, 5000) + (Random.NextDouble() * timeout))
+            : Math.Ceiling(timeout * Math.Max(2 + queued, validator) * factor);
         return new ModelProcessorSettings(batch, concurrency, oneBatch, TimeSpan.FromMilliseconds(milliseconds));
     }
 

@@ -17,6 +17,12 @@ internal enum ModelFaults
 
     /// <summary>A store call fails once now and then (a database blip) before reaching the database.</summary>
     StoreBlips = 4,
+
+    /// <summary>
+    /// Leases as short as the option validator allows (the dispatch timeout plus the outcome-write allowance, up to 3 ×
+    /// the timeout), whatever the batch size and concurrency: the engine must budget its claims to what it can start.
+    /// </summary>
+    TightLeases = 8,
 }
 
 /// <summary>The database blip the model injects (a cycle that fails with it is not a defect; a lost outcome is).</summary>

@@ -10,7 +10,7 @@ using OrderOutbox.Tests.Support;
 namespace OrderOutbox.Tests.Model;
 
 /// <summary>What one run did, for the figures.</summary>
-internal sealed record ModelReport(int Seed, int Records, int Attempts, int Crashes, int Stops, int Steps, TimeSpan FakeTime, TimeSpan RealTime, IReadOnlyList<string> Violations, string Failure);
+internal sealed record ModelReport(int Seed, int Records, int Attempts, int Crashes, int Stops, int Stalls, int Steps, TimeSpan FakeTime, TimeSpan RealTime, IReadOnlyList<string> Violations, string Failure);
 
 /// <summary>
 /// One randomized run of the whole engine: several real <see cref="OutboxProcessor"/>s on one store, a shared fake
@@ -35,6 +35,7 @@ internal sealed class ModelRun
     private ConformanceStore _store = null!;
     private int _crashes;
     private int _stops;
+    private int _stalls;
     private int _steps;
     private int _idSequence;
     private Stall? _stall;
@@ -83,7 +84,7 @@ internal sealed class ModelRun
         }
 
         int attempts = _trace.Records().Sum(r => r.Attempts.Count);
-        return new ModelReport(_config.Seed, _trace.Records().Count, attempts, _crashes, _stops, _steps, Now - T0, clock.Elapsed, _trace.Violations, Describe());
+        return new ModelReport(_config.Seed, _trace.Records().Count, attempts, _crashes, _stops, _stalls, _steps, Now - T0, clock.Elapsed, _trace.Violations, Describe());
     }
 
     private async Task MainPhaseAsync(CancellationToken cancellationToken)
@@ -284,6 +285,7 @@ internal sealed class ModelRun
     /// <summary>Freezes a running processor until its leases have ended (and a little more).</summary>
     private void Freeze(ModelProcessor processor)
     {
+        _stalls++;
         processor.Process.Pause();
         var held = _trace.HeldBy(processor.Process.Id);
         DateTimeOffset until = Now + processor.Settings.LeaseDuration + TimeSpan.FromMilliseconds(Rng.Next(0, (int)_config.DispatchTimeout.TotalMilliseconds));
