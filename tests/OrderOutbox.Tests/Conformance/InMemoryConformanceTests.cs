@@ -14,3 +14,6 @@ public sealed class InMemoryAdminConformanceTests(InMemoryOutboxStoreFixture fix
 
 public sealed class InMemorySchemaConformanceTests(InMemoryOutboxStoreFixture fixture)
     : SchemaConformanceTests<InMemoryOutboxStoreFixture>(fixture);
+
+public sealed class InMemoryReplayConformanceTests(InMemoryOutboxStoreFixture fixture)
+    : ReplayConformanceTests<InMemoryOutboxStoreFixture>(fixture);

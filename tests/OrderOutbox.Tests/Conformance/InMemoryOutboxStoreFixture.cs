@@ -36,6 +36,13 @@ public sealed class InMemoryOutboxStoreFixture : IOutboxStoreFixture
         return new ConformanceStore(store, store, options.TableName);
     }
 
+    /// <summary>The in-memory store has one table shape in every version: the 0.1 table is the table.</summary>
+    public Task CreateVersion01TableAsync(string tableName, CancellationToken cancellationToken = default)
+    {
+        _database.Ensure(tableName);
+        return Task.CompletedTask;
+    }
+
     public Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken = default)
         => Task.FromResult<DbConnection>(new FakeDbConnection());
 

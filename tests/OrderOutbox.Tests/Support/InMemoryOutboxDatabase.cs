@@ -50,6 +50,7 @@ internal sealed class InMemoryOutboxRow
     public string? LastError { get; set; }
     public string? LockedBy { get; set; }
     public DateTimeOffset? LockedUntil { get; set; }
+    public DateTimeOffset? RequeuedAt { get; set; }
     public List<OutboxOutcome> History { get; } = [];
 
     public bool IsDue(DateTimeOffset now)
@@ -85,5 +86,6 @@ internal sealed class InMemoryOutboxRow
         LastError = LastError,
         LeaseOwner = LockedBy,
         LeaseExpiresAt = LockedUntil,
+        RequeuedAt = RequeuedAt,
     };
 }

@@ -301,17 +301,18 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
         DateTimeOffset now = _time.GetUtcNow();
         return Task.FromResult(Locked(rows =>
         {
-            DateTimeOffset? oldestDue = rows.Values
-                .Where(r => r.Status is OutboxStatus.Pending or OutboxStatus.Failed && r.NextAttemptAt <= now)
-                .Select(r => (DateTimeOffset?)r.NextAttemptAt)
-                .Min();
-            return new OutboxStatistics(
-                rows.Values.Count(r => r.Status == OutboxStatus.Pending),
-                rows.Values.Count(r => r.Status == OutboxStatus.Sent),
-                rows.Values.Count(r => r.Status == OutboxStatus.Failed),
-                rows.Values.Count(r => r.Status == OutboxStatus.DeadLetter),
-                rows.Values.Count(r => r.Status is OutboxStatus.Pending or OutboxStatus.Failed && r.LockedUntil > now),
-                oldestDue is { } due ? now - due : null);
+            var backlog = rows.Values.Where(r => r.Status is OutboxStatus.Pending or OutboxStatus.Failed).ToList();
+            var due = backlog.Where(r => r.NextAttemptAt <= now).ToList();
+            return new OutboxStatistics
+            {
+                Pending = backlog.Count(r => r.Status == OutboxStatus.Pending),
+                Failed = backlog.Count(r => r.Status == OutboxStatus.Failed),
+                Due = due.Count(r => r.LockedUntil is null || r.LockedUntil <= now),
+                Leased = backlog.Count(r => r.LockedUntil > now),
+                DeadLetter = rows.Values.Count(r => r.Status == OutboxStatus.DeadLetter),
+                OldestDueAge = due.Count == 0 ? null : now - due.Min(r => r.NextAttemptAt),
+                SentEstimate = rows.Values.Count(r => r.Status == OutboxStatus.Sent),
+            };
         }));
     }
 
@@ -321,17 +322,7 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
 
     /// <inheritdoc />
     public Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
-        string? afterText = after?.ToString();
-        return Task.FromResult<IReadOnlyList<OutboxMessage>>(Locked(rows => rows.Values
-            .Where(r => r.Status == OutboxStatus.DeadLetter && (afterText is null || string.CompareOrdinal(r.Id.ToString(), afterText) > 0))
-            .OrderBy(r => r.Id.ToString(), StringComparer.Ordinal)
-            .Take(limit)
-            .Select(r => r.ToMessage())
-            .ToList()));
-    }
+        => ListDeadLettersAsync(DeadLetterFilter.All, limit, after, cancellationToken);
 
     /// <inheritdoc />
     public Task<bool> RequeueDeadLetterAsync(Guid id, CancellationToken cancellationToken = default)
@@ -341,10 +332,51 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
     }
 
     /// <inheritdoc />
-    public Task<int> RequeueAllDeadLettersAsync(CancellationToken cancellationToken = default)
+    public async Task<int> RequeueAllDeadLettersAsync(CancellationToken cancellationToken = default)
+        => DeadLetterReplay.ToInt32(await RequeueDeadLettersAsync(DeadLetterFilter.All, cancellationToken: cancellationToken));
+
+    /// <inheritdoc />
+    public Task<long> CountDeadLettersAsync(DeadLetterFilter filter, CancellationToken cancellationToken = default)
     {
-        DateTimeOffset now = _time.GetUtcNow();
-        return Task.FromResult(Locked(rows => rows.Values.Count(row => Requeue(row, now))));
+        DeadLetterReplay.ValidateFilter(filter);
+        return Task.FromResult(Locked(rows => (long)rows.Values.Count(r => filter.Matches(r.ToMessage()))));
+    }
+
+    /// <inheritdoc />
+    public Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(DeadLetterFilter filter, int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
+    {
+        DeadLetterReplay.ValidateListing(filter, limit);
+        string? afterText = after?.ToString();
+        return Task.FromResult<IReadOnlyList<OutboxMessage>>(Locked(rows => rows.Values
+            .Where(r => afterText is null || string.CompareOrdinal(r.Id.ToString(), afterText) > 0)
+            .OrderBy(r => r.Id.ToString(), StringComparer.Ordinal)
+            .Select(r => r.ToMessage())
+            .Where(filter.Matches)
+            .Take(limit)
+            .ToList()));
+    }
+
+    /// <inheritdoc />
+    public Task<long> RequeueDeadLettersAsync(DeadLetterFilter filter, int batchSize = DeadLetterFilter.DefaultBatchSize, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        DeadLetterReplay.Validate(filter, batchSize);
+        return DeadLetterReplay.RunAsync(
+            progress,
+            async (after, ct) =>
+            {
+                IReadOnlyList<OutboxMessage> batch = await ListDeadLettersAsync(filter, Math.Min(batchSize, 1000), after, ct);
+                var requeued = new List<Guid>(batch.Count);
+                foreach (OutboxMessage message in batch)
+                {
+                    if (await RequeueDeadLetterAsync(message.Id, ct))
+                    {
+                        requeued.Add(message.Id);
+                    }
+                }
+
+                return (IReadOnlyCollection<Guid>)requeued;
+            },
+            cancellationToken);
     }
 
     /// <inheritdoc />
@@ -388,6 +420,7 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
         row.NextAttemptAt = now;
         row.LockedBy = null;
         row.LockedUntil = null;
+        row.RequeuedAt = now;
         return true;
     }
 
