@@ -63,6 +63,8 @@ public static class OrderOutboxServiceCollectionExtensions
         services.TryAddSingleton<OutboxWakeUp>();
         services.TryAddSingleton<IBackoffPolicy, ExponentialBackoffPolicy>();
         services.TryAddSingleton(static sp => new OutboxMetrics(sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton(static sp => new OutboxEntryFactory(
+            sp.GetRequiredService<IOptions<OutboxOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<OutboxMetrics>()));
         services.TryAddSingleton<IOutboxWriter, OutboxWriter>();
         services.TryAddSingleton<IOutboxProcessor, OutboxProcessor>();
         services.AddHostedService<OutboxDispatcherService>();
