@@ -15,6 +15,9 @@ namespace OrderOutbox.EntityFrameworkCore;
 /// </summary>
 internal sealed class OutboxStorageConvention(OutboxDatabase database) : IModelFinalizingConvention
 {
+    /// <summary>The schema given to <c>AddOrderOutbox</c> (<see langword="null"/>: the store's default).</summary>
+    internal const string SchemaAnnotation = "OrderOutbox:Schema";
+
     /// <summary>The canonical lower-case form (<c>0196f3c2-…</c>) the SQLite store writes and compares.</summary>
     internal static readonly ValueConverter<Guid, string> GuidAsText =
         new(id => id.ToString("D", CultureInfo.InvariantCulture), text => Guid.Parse(text));
@@ -34,7 +37,7 @@ internal sealed class OutboxStorageConvention(OutboxDatabase database) : IModelF
         switch (database)
         {
             case OutboxDatabase.Sqlite:
-                if (entity.GetSchema() is { } schema)
+                if (ExplicitSchema(entity) is { } schema)
                 {
                     throw new InvalidOperationException(
                         $"OutboxModelOptions.Schema = '{schema}': SQLite has no schemas, so the SQLite store cannot use one. Leave Schema null.");
@@ -46,20 +49,27 @@ internal sealed class OutboxStorageConvention(OutboxDatabase database) : IModelF
                 break;
 
             case OutboxDatabase.SqlServer:
-                entity.Builder.ToSchema(entity.GetSchema() ?? "dbo");
+                ((IMutableEntityType)entity).SetSchema(ExplicitSchema(entity) ?? "dbo");
                 Property(entity, nameof(OutboxRecord.MessageType)).HasMaxLength(200);
                 Property(entity, nameof(OutboxRecord.AggregateId)).HasMaxLength(450);
                 Property(entity, nameof(OutboxRecord.Status)).IsUnicode(false)?.HasMaxLength(16);
                 break;
 
             case OutboxDatabase.PostgreSql:
-                entity.Builder.ToSchema(entity.GetSchema() ?? "public");
+                ((IMutableEntityType)entity).SetSchema(ExplicitSchema(entity) ?? "public");
                 break;
 
             default:
                 break;
         }
     }
+
+    /// <summary>
+    /// The schema <c>AddOrderOutbox</c> was given, ignoring the model's default schema: like the store's options,
+    /// <see langword="null"/> means the store's default, whatever <c>HasDefaultSchema</c> says for the other tables.
+    /// </summary>
+    private static string? ExplicitSchema(IConventionEntityType entity)
+        => entity.FindAnnotation(SchemaAnnotation)?.Value as string;
 
     private static IConventionPropertyBuilder Property(IConventionEntityType entity, string name)
         => entity.FindProperty(name)?.Builder

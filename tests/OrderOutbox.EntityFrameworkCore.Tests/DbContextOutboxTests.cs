@@ -144,12 +144,64 @@ public sealed class DbContextOutboxTests
         builder.Options.FindExtension<OrderOutboxOptionsExtension>()!.NotificationChannel.Should().Be("second");
     }
 
+    [Fact]
+    public void On_SQLite_the_id_is_lower_case_text_and_times_are_utc_ticks_like_the_stores()
+    {
+        using OrdersDb db = Context(new TestTables(null, "outbox_messages", "orders"));
+        IEntityType entity = DesignTime(db);
+
+        var id = Guid.Parse("0196F3C2-1234-7ABC-8DEF-0123456789AB");
+        entity.FindProperty("Id")!.GetValueConverter()!.ConvertToProvider(id).Should().Be("0196f3c2-1234-7abc-8def-0123456789ab");
+        var time = new DateTimeOffset(2026, 3, 1, 10, 30, 0, TimeSpan.FromHours(1));
+        entity.FindProperty("CreatedAt")!.GetValueConverter()!.ConvertToProvider(time).Should().Be(time.UtcTicks);
+        entity.FindProperty("NextAttemptAt")!.GetValueConverter()!.ConvertToProvider(time).Should().Be(time.UtcTicks);
+    }
+
+    [Fact]
+    public void On_SQL_Server_the_table_goes_to_dbo_with_the_scripts_column_sizes_whatever_the_models_default_schema()
+    {
+        using var db = new SchemaDb(new DbContextOptionsBuilder<SchemaDb>().UseSqlServer("Server=none").UseOrderOutbox().Options);
+        IEntityType entity = DesignTime(db);
+
+        entity.GetSchema().Should().Be("dbo");
+        entity.FindProperty("MessageType")!.GetMaxLength().Should().Be(200);
+        entity.FindProperty("AggregateId")!.GetMaxLength().Should().Be(450);
+        entity.FindProperty("Status")!.IsUnicode().Should().BeFalse();
+        entity.FindProperty("Status")!.GetMaxLength().Should().Be(16);
+        entity.FindProperty("Id")!.GetValueConverter().Should().BeNull("uniqueidentifier is the store's type");
+    }
+
+#if NET10_0_OR_GREATER
+    [Fact]
+    public void On_PostgreSQL_the_table_goes_to_public_whatever_the_models_default_schema()
+    {
+        using var db = new SchemaDb(new DbContextOptionsBuilder<SchemaDb>().UseNpgsql("Host=none").UseOrderOutbox().Options);
+        IEntityType entity = DesignTime(db);
+
+        entity.GetSchema().Should().Be("public");
+        db.GetService<IDesignTimeModel>().Model.FindEntityType(typeof(Order))!.GetSchema().Should().Be("sales");
+        entity.FindProperty("CreatedAt")!.GetValueConverter().Should().BeNull("timestamptz is the store's type");
+    }
+#endif
+
+    private static IEntityType DesignTime(DbContext db) => db.GetService<IDesignTimeModel>().Model.FindEntityType(typeof(OutboxRecord))!;
+
     private static OrdersDb Context(TestTables tables, Action<DbContextOptionsBuilder<OrdersDb>>? configure = null)
     {
         var builder = new DbContextOptionsBuilder<OrdersDb>().UseSqlite("Data Source=:memory:");
         builder.UseOrderOutbox().ReplaceService<IModelCacheKeyFactory, TablesModelCacheKeyFactory>();
         configure?.Invoke(builder);
         return new OrdersDb(builder.Options, tables);
+    }
+
+    private sealed class SchemaDb(DbContextOptions<SchemaDb> options) : DbContext(options)
+    {
+        protected override void OnModelCreating(ModelBuilder modelBuilder)
+        {
+            modelBuilder.HasDefaultSchema("sales");
+            modelBuilder.Entity<Order>();
+            modelBuilder.AddOrderOutbox();
+        }
     }
 
     private sealed class BareDb(DbContextOptions<BareDb> options) : DbContext(options)

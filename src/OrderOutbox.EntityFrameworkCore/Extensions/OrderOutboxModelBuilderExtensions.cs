@@ -1,3 +1,4 @@
+using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using OrderOutbox.EntityFrameworkCore;
 using OrderOutbox.Storage;
 
@@ -22,18 +23,23 @@ public static class OrderOutboxModelBuilderExtensions
         ArgumentNullException.ThrowIfNull(modelBuilder);
         var options = new OutboxModelOptions();
         configure?.Invoke(options);
-        string table = SqlIdentifier.Validate(options.TableName, "OutboxModelOptions.TableName");
+        string tableName = SqlIdentifier.Validate(options.TableName, "OutboxModelOptions.TableName");
         string? schema = options.Schema is null ? null : SqlIdentifier.Validate(options.Schema, "OutboxModelOptions.Schema");
 
         modelBuilder.Entity<OutboxRecord>(record =>
         {
-            record.ToTable(table, schema, t =>
+            Action<TableBuilder<OutboxRecord>> table = t =>
             {
                 if (options.ExcludeFromMigrations)
                 {
                     t.ExcludeFromMigrations();
                 }
-            });
+            };
+
+            // Without a schema the store's default applies (public, dbo), whatever the model's default schema: the
+            // provider's default is set when the model is finalized (OutboxStorageConvention).
+            record.ToTable(tableName, schema, table);
+            record.HasAnnotation(OutboxStorageConvention.SchemaAnnotation, schema);
             record.HasKey(r => r.Id);
             record.Property(r => r.Id).HasColumnName("id").ValueGeneratedNever();
             record.Property(r => r.MessageType).HasColumnName("message_type").IsRequired();
