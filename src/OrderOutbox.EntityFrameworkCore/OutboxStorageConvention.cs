@@ -4,6 +4,7 @@ using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 using Microsoft.EntityFrameworkCore.Metadata.Conventions;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using OrderOutbox.Storage;
 
 namespace OrderOutbox.EntityFrameworkCore;
 
@@ -50,8 +51,8 @@ internal sealed class OutboxStorageConvention(OutboxDatabase database) : IModelF
 
             case OutboxDatabase.SqlServer:
                 ((IMutableEntityType)entity).SetSchema(ExplicitSchema(entity) ?? "dbo");
-                Property(entity, nameof(OutboxRecord.MessageType)).HasMaxLength(200);
-                Property(entity, nameof(OutboxRecord.AggregateId)).HasMaxLength(450);
+                Property(entity, nameof(OutboxRecord.MessageType)).HasMaxLength(OutboxLimits.MaxMessageTypeLength);
+                Property(entity, nameof(OutboxRecord.AggregateId)).HasMaxLength(OutboxLimits.MaxAggregateIdLength);
                 Property(entity, nameof(OutboxRecord.Status)).IsUnicode(false)?.HasMaxLength(16);
                 break;
 

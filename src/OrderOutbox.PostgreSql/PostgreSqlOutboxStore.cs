@@ -81,6 +81,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         DueIndexName = dueIndex;
         string deadIndex = IndexName(table, "dead_letter_idx");
         string sentIndex = IndexName(table, "sent_idx");
+        SentIndexName = sentIndex;
         _schemaObjects = [qTable, qSchema + "." + Quote(dueIndex), qSchema + "." + Quote(deadIndex), qSchema + "." + Quote(sentIndex)];
         _schemaLockKey = StableHash("OrderOutbox.EnsureSchema:" + schema + "." + table);
 
@@ -134,9 +135,12 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         _requeueSql = $"UPDATE {qTable} {requeueSet}WHERE id = @id AND status = 'DEAD_LETTER'";
         _requeueAllSql = $"UPDATE {qTable} {requeueSet}WHERE status = 'DEAD_LETTER'";
 
+        // The inner WHERE repeats the sent index's predicate literally, so the batch is read from that partial index; rows
+        // another session holds (an operator's query, a replay) are skipped, not waited for — the next purge takes them.
         _purgeSql =
-            $"DELETE FROM {qTable} WHERE id IN (" +
-            $"SELECT id FROM {qTable} WHERE status = 'SENT' AND sent_at < @sentBefore ORDER BY sent_at LIMIT @batchSize)";
+            $"WITH batch AS MATERIALIZED (SELECT id FROM {qTable} " +
+            "WHERE status = 'SENT' AND sent_at < @sentBefore ORDER BY sent_at LIMIT @batchSize FOR UPDATE SKIP LOCKED) " +
+            $"DELETE FROM {qTable} AS t USING batch WHERE t.id = batch.id";
 
         _schemaSql = LoadSchemaScript()
             .Replace("{{schema}}", qSchema, StringComparison.Ordinal)
@@ -152,6 +156,12 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     /// <summary>The name of the partial index of due records (for plan tests).</summary>
     internal string DueIndexName { get; }
 
+    /// <summary>The purge statement, one batch (for plan tests).</summary>
+    internal string PurgeSql => _purgeSql;
+
+    /// <summary>The name of the partial index of sent records (for plan tests).</summary>
+    internal string SentIndexName { get; }
+
     /// <summary>The schema script as shipped (with its <c>{{schema}}</c>, <c>{{table}}</c> and index placeholders).</summary>
     /// <returns>The script text.</returns>
     public static string GetSchemaScript() => LoadSchemaScript();
@@ -161,6 +171,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     {
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(entry);
+        OutboxEntryRules.Validate(entry, nameof(entry));
         NpgsqlConnection connection = OpenConnectionOf(transaction);
 
         NpgsqlCommand command;
@@ -182,7 +193,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entry.MessageType });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.AggregateId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entry.Payload, NpgsqlDbType = NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)entry.Headers ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)StorableText.Escape(entry.Headers) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = entry.CreatedAt.ToUniversalTime() });
         if (_useNotifications)
         {
@@ -246,7 +257,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
             attemptedAt[i] = outcome.AttemptedAt.ToUniversalTime();
             completedAt[i] = outcome.CompletedAt.ToUniversalTime();
             nextAttemptAt[i] = outcome.NextAttemptAt?.ToUniversalTime();
-            errors[i] = outcome.LastError;
+            errors[i] = StorableText.Escape(outcome.LastError); // text refuses U+0000: one such error would fail the whole batch
         }
 
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -445,8 +456,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     /// <inheritdoc/>
     public async Task<long> PurgeSentAsync(DateTimeOffset sentBefore, int batchSize = 1000, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, 100_000);
+        OutboxLimits.ThrowIfPurgeBatchSizeOutOfRange(batchSize, nameof(batchSize));
         var parameters = new { sentBefore = sentBefore.ToUniversalTime(), batchSize };
         long total = 0;
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);

@@ -9,9 +9,10 @@ namespace OrderOutbox.PostgreSql;
 
 /// <summary>
 /// Holds a dedicated connection that <c>LISTEN</c>s on the notification channel and wakes the dispatcher
-/// (<see cref="OutboxWakeUp.Notify"/>) when an enqueue commits. On connection loss it logs once, reconnects with a capped
-/// exponential backoff (through the <see cref="TimeProvider"/>) and wakes the dispatcher once after reconnecting, since
-/// notifications sent while it was away are lost (polling covers that gap).
+/// (<see cref="OutboxWakeUp.Notify"/>) when an enqueue commits. It also wakes the dispatcher once each time <c>LISTEN</c>
+/// takes effect — on the first connect and after every reconnect — since records committed while nobody listened sent
+/// notifications that were lost. On connection loss it logs once and reconnects with a capped exponential backoff
+/// (through the <see cref="TimeProvider"/>); polling covers the gap meanwhile.
 /// </summary>
 internal sealed partial class PostgreSqlWakeUpListener : BackgroundService
 {
@@ -127,14 +128,15 @@ internal sealed partial class PostgreSqlWakeUpListener : BackgroundService
                 if (wasInOutage)
                 {
                     LogReconnected(channelName, connection.ProcessID);
-
-                    // Notifications sent while the connection was down are lost: wake the dispatcher once.
-                    _wakeUp.Notify();
                 }
                 else
                 {
                     LogListening(channelName, connection.ProcessID);
                 }
+
+                // Records committed before LISTEN took effect (before the first connect, or while the connection was down)
+                // sent notifications nobody heard: wake the dispatcher once rather than leave them to the next poll.
+                _wakeUp.Notify();
 
                 inOutage = false;
                 delay = InitialReconnectDelay;

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace OrderOutbox.SqlServer;
 
 /// <summary>
@@ -48,7 +50,7 @@ internal sealed class SqlServerOutboxSql
         $"""
         WITH due AS (
             SELECT TOP (@batch_size) {Columns}
-            FROM [$(OutboxSchema)].[$(OutboxTable)] WITH (UPDLOCK, READPAST, ROWLOCK)
+            FROM [$(OutboxSchema)].[$(OutboxTable)] WITH (UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK)
             WHERE status IN ('PENDING', 'FAILED')
               AND next_attempt_at <= @now
               AND (locked_until IS NULL OR locked_until <= @now)
@@ -60,7 +62,8 @@ internal sealed class SqlServerOutboxSql
         """;
 
     /// <summary>
-    /// Writes a batch of outcomes (a JSON array), fenced by the lease owner; <c>OUTPUT inserted.id</c> lists the accepted
+    /// Writes a batch of outcomes (a JSON array), fenced by the lease owner — compared exactly: a binary collation, and
+    /// equal lengths since SQL Server ignores trailing spaces in <c>=</c>; <c>OUTPUT inserted.id</c> lists the accepted
     /// ones. <c>sent_at</c>, <c>next_attempt_at</c> and <c>last_error</c> are kept when an outcome has none (a success
     /// keeps the last failure's text for history).
     /// </summary>
@@ -87,7 +90,8 @@ internal sealed class SqlServerOutboxSql
             next_attempt_at datetimeoffset(7) '$.next',
             last_error      nvarchar(max)     '$.error'
         ) AS o
-            ON t.id = o.id AND t.locked_by = o.lease_owner;
+            ON t.id = o.id AND t.locked_by = o.lease_owner COLLATE Latin1_General_BIN2
+               AND DATALENGTH(t.locked_by) = DATALENGTH(o.lease_owner);
         """;
 
     internal const string ReleaseTemplate =
@@ -99,7 +103,8 @@ internal sealed class SqlServerOutboxSql
             id          uniqueidentifier '$.id',
             lease_owner nvarchar(256)    '$.owner'
         ) AS r
-            ON t.id = r.id AND t.locked_by = r.lease_owner;
+            ON t.id = r.id AND t.locked_by = r.lease_owner COLLATE Latin1_General_BIN2
+               AND DATALENGTH(t.locked_by) = DATALENGTH(r.lease_owner);
         """;
 
     internal const string StatisticsTemplate =
@@ -150,18 +155,22 @@ internal sealed class SqlServerOutboxSql
         WHERE status = 'DEAD_LETTER';
         """;
 
+    /// <summary>
+    /// Deletes one batch of old <c>SENT</c> rows, oldest delivery first, read from the filtered index
+    /// <c>IX_&lt;table&gt;_sent</c> (the WHERE repeats its filter literally). Rows locked by another session are skipped
+    /// (<c>READPAST</c>, with <c>READCOMMITTEDLOCK</c> so that works under read-committed snapshot too), and the batch
+    /// is at most <see cref="Storage.OutboxLimits.MaxPurgeBatchSize"/> rows, so the statement never escalates to a
+    /// table lock.
+    /// </summary>
     internal const string PurgeSentTemplate =
         """
-        DECLARE @deleted TABLE (seq bigint NOT NULL);
         WITH batch AS (
             SELECT TOP (@batch_size) seq
-            FROM [$(OutboxSchema)].[$(OutboxTable)]
-            WHERE seq > @after_seq AND status = 'SENT' AND sent_at < @sent_before
-            ORDER BY seq
+            FROM [$(OutboxSchema)].[$(OutboxTable)] WITH (ROWLOCK, READPAST, READCOMMITTEDLOCK)
+            WHERE status = 'SENT' AND sent_at < @sent_before
+            ORDER BY sent_at
         )
-        DELETE FROM batch
-        OUTPUT deleted.seq INTO @deleted (seq);
-        SELECT COUNT_BIG(*) AS deleted, ISNULL(MAX(seq), @after_seq) AS last_seq FROM @deleted;
+        DELETE FROM batch;
         """;
 
     /// <summary>The name of the embedded schema script resource (file <c>Schema/outbox.sqlserver.sql</c>).</summary>
@@ -170,7 +179,8 @@ internal sealed class SqlServerOutboxSql
     /// <summary>Builds the statements for one table; both names must already be validated.</summary>
     /// <param name="schema">A schema name that matches <see cref="Storage.SqlIdentifier.Pattern"/>.</param>
     /// <param name="table">A table name that matches <see cref="Storage.SqlIdentifier.Pattern"/>.</param>
-    public SqlServerOutboxSql(string schema, string table)
+    /// <param name="commandTimeout">The store's command timeout; the schema lock gives up before it (<see cref="SchemaLockTimeout"/>).</param>
+    public SqlServerOutboxSql(string schema, string table, TimeSpan commandTimeout)
     {
         Insert = Expand(InsertTemplate, schema, table);
         Claim = Expand(ClaimTemplate, schema, table);
@@ -183,7 +193,9 @@ internal sealed class SqlServerOutboxSql
         Requeue = Expand(RequeueTemplate, schema, table);
         RequeueAll = Expand(RequeueAllTemplate, schema, table);
         PurgeSent = Expand(PurgeSentTemplate, schema, table);
-        Schema = Expand(LoadSchemaScript(), schema, table);
+        // SET takes no parameters; the value is an integer computed from a validated TimeSpan, never user text.
+        Schema = string.Create(CultureInfo.InvariantCulture, $"SET LOCK_TIMEOUT {(long)SchemaLockTimeout(commandTimeout).TotalMilliseconds};\n")
+                 + Expand(LoadSchemaScript(), schema, table);
         All =
         [
             new(nameof(InsertTemplate), Insert),
@@ -228,6 +240,16 @@ internal sealed class SqlServerOutboxSql
 
     /// <summary>Every statement the store executes, keyed by the template (or resource) it comes from.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> All { get; }
+
+    /// <summary>
+    /// How long <c>EnsureSchemaAsync</c> waits for the schema application lock (and for any lock its DDL needs): four
+    /// fifths of the command timeout, so the wait ends with the lock's own error message rather than a bare command
+    /// timeout, and the rest is left for the DDL itself.
+    /// </summary>
+    /// <param name="commandTimeout">The store's command timeout (1 second to 1 hour).</param>
+    /// <returns>The lock timeout, whole milliseconds.</returns>
+    internal static TimeSpan SchemaLockTimeout(TimeSpan commandTimeout)
+        => TimeSpan.FromMilliseconds(Math.Floor(commandTimeout.TotalMilliseconds * 4 / 5));
 
     /// <summary>Reads the embedded schema script with its placeholders.</summary>
     /// <returns>The script text.</returns>

@@ -12,8 +12,8 @@ namespace OrderOutbox.SqlServer;
 
 /// <summary>
 /// The SQL Server outbox store (Microsoft.Data.SqlClient + Dapper): one table clustered on an ever-increasing
-/// <c>seq</c>, leased claims with <c>UPDLOCK, READPAST, ROWLOCK</c> in a <c>TOP … ORDER BY</c> CTE with
-/// <c>OUTPUT</c>, outcomes fenced by the claim token, and the admin operations.
+/// <c>seq</c>, leased claims with <c>UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK</c> in a <c>TOP … ORDER BY</c> CTE with
+/// <c>OUTPUT</c>, outcomes fenced by the claim token (compared binary), and the admin operations.
 /// </summary>
 /// <remarks>
 /// <para>Outcomes and releases of a batch are written in one round trip: the batch is sent as one JSON array
@@ -82,7 +82,7 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
 
         _commandTimeoutSeconds = (int)Math.Ceiling(options.CommandTimeout.TotalSeconds);
         _timeProvider = timeProvider ?? TimeProvider.System;
-        _sql = new SqlServerOutboxSql(schema, table);
+        _sql = new SqlServerOutboxSql(schema, table, options.CommandTimeout);
     }
 
     /// <summary>The statements of this store, for tests.</summary>
@@ -96,6 +96,7 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
     {
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(entry);
+        OutboxEntryRules.Validate(entry, nameof(entry));
         SqlTransaction sqlTransaction = StoreTransaction.Require<SqlTransaction>(transaction, "SQL Server");
         SqlConnection connection = sqlTransaction.Connection!;
 
@@ -105,7 +106,7 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
             message_type = entry.MessageType,
             aggregate_id = entry.AggregateId,
             payload = entry.Payload,
-            headers = entry.Headers,
+            headers = StorableText.Escape(entry.Headers),
             created_at = entry.CreatedAt.ToUniversalTime(),
         };
         await connection.ExecuteAsync(new CommandDefinition(_sql.Insert, parameters, sqlTransaction, _commandTimeoutSeconds, cancellationToken: cancellationToken))
@@ -294,33 +295,29 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
 
     /// <inheritdoc />
     /// <remarks>
-    /// Deletes in batches in clustered-key (<c>seq</c>) order, each batch one short autocommit statement that starts
-    /// after the last row the previous batch deleted. Keep <paramref name="batchSize"/> under 5,000 to stay below
-    /// SQL Server's lock-escalation threshold (a larger batch may lock the whole table while it runs).
+    /// Deletes in batches, oldest delivery first, each batch one short autocommit statement that reads the filtered index
+    /// <c>IX_&lt;table&gt;_sent</c> and skips rows another session has locked (<c>READPAST</c>). A batch is at most
+    /// 2,000 rows (<see cref="OutboxLimits.MaxPurgeBatchSize"/>), below SQL Server's lock-escalation threshold, so the
+    /// purge never takes a table lock that would block claims and business inserts.
     /// </remarks>
     public async Task<long> PurgeSentAsync(DateTimeOffset sentBefore, int batchSize = 1000, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, 100_000);
+        OutboxLimits.ThrowIfPurgeBatchSizeOutOfRange(batchSize, nameof(batchSize));
 
         var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
             long total = 0;
-            long after = 0;
-            var before = sentBefore.ToUniversalTime();
+            var parameters = new { batch_size = batchSize, sent_before = sentBefore.ToUniversalTime() };
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var (deleted, lastSeq) = await connection.QuerySingleAsync<(long Deleted, long LastSeq)>(
-                    Command(_sql.PurgeSent, new { batch_size = batchSize, after_seq = after, sent_before = before }, cancellationToken)).ConfigureAwait(false);
+                int deleted = await connection.ExecuteAsync(Command(_sql.PurgeSent, parameters, cancellationToken)).ConfigureAwait(false);
                 total += deleted;
                 if (deleted < batchSize)
                 {
                     return total;
                 }
-
-                after = lastSeq;
             }
         }
     }
@@ -364,7 +361,7 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
                     writer.WriteString("next", TimeText(next));
                 }
 
-                if (outcome.LastError is { } error)
+                if (StorableText.Escape(outcome.LastError) is { } error)
                 {
                     writer.WriteString("error", error);
                 }

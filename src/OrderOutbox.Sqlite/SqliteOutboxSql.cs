@@ -109,15 +109,18 @@ internal sealed class SqliteOutboxSql
         WHERE status = 'DEAD_LETTER'
         """;
 
+    /// <summary>
+    /// Deletes one batch of old <c>SENT</c> rows, oldest delivery first, read from the partial index of sent records
+    /// (the WHERE repeats its predicate literally). The caller repeats it until a batch comes back short.
+    /// </summary>
     internal const string PurgeSentTemplate =
         """
         DELETE FROM "$(OutboxTable)"
         WHERE rowid IN (
             SELECT rowid FROM "$(OutboxTable)"
-            WHERE rowid > @after_rowid AND status = 'SENT' AND sent_at < @sent_before
-            ORDER BY rowid
+            WHERE status = 'SENT' AND sent_at < @sent_before
+            ORDER BY sent_at
             LIMIT @batch_size)
-        RETURNING rowid
         """;
 
     internal const string JournalModeTemplate = "PRAGMA journal_mode";

@@ -64,6 +64,7 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
     {
         ArgumentNullException.ThrowIfNull(transaction);
         ArgumentNullException.ThrowIfNull(entry);
+        OutboxEntryRules.Validate(entry, nameof(entry));
         SqliteTransaction sqliteTransaction = StoreTransaction.Require<SqliteTransaction>(transaction, "SQLite");
         SqliteConnection connection = sqliteTransaction.Connection!;
 
@@ -74,7 +75,7 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
         command.Parameters.Add("@message_type", SqliteType.Text).Value = entry.MessageType;
         command.Parameters.Add("@aggregate_id", SqliteType.Text).Value = (object?)entry.AggregateId ?? DBNull.Value;
         command.Parameters.Add("@payload", SqliteType.Text).Value = entry.Payload;
-        command.Parameters.Add("@headers", SqliteType.Text).Value = (object?)entry.Headers ?? DBNull.Value;
+        command.Parameters.Add("@headers", SqliteType.Text).Value = (object?)StorableText.Escape(entry.Headers) ?? DBNull.Value;
         command.Parameters.Add("@created_at", SqliteType.Integer).Value = entry.CreatedAt.UtcTicks;
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
@@ -155,7 +156,7 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
             attemptedAt.Value = outcome.AttemptedAt.UtcTicks;
             sentAt.Value = outcome.Status == OutboxStatus.Sent ? outcome.CompletedAt.UtcTicks : DBNull.Value;
             nextAttemptAt.Value = outcome.NextAttemptAt is { } next ? next.UtcTicks : DBNull.Value;
-            lastError.Value = (object?)outcome.LastError ?? DBNull.Value;
+            lastError.Value = (object?)StorableText.Escape(outcome.LastError) ?? DBNull.Value;
             if (await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) == 0)
             {
                 (rejected ??= []).Add(outcome.Id);
@@ -275,38 +276,25 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
 
     /// <inheritdoc />
     /// <remarks>
-    /// Deletes in batches in <c>rowid</c> order (keyset: each batch starts after the last row the previous one
-    /// deleted), each batch its own short transaction, so writers are never locked out for long.
+    /// Deletes in batches, oldest delivery first, through the partial index of sent records; each batch is one short
+    /// statement in its own transaction, so writers are never locked out for long.
     /// </remarks>
     public async Task<long> PurgeSentAsync(DateTimeOffset sentBefore, int batchSize = 1000, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(batchSize, 100_000);
+        OutboxLimits.ThrowIfPurgeBatchSizeOutOfRange(batchSize, nameof(batchSize));
 
         using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         using var command = connection.CreateCommand();
         command.CommandText = _sql.PurgeSent;
-        var afterRowId = command.Parameters.Add("@after_rowid", SqliteType.Integer);
         command.Parameters.Add("@sent_before", SqliteType.Integer).Value = sentBefore.UtcTicks;
         command.Parameters.Add("@batch_size", SqliteType.Integer).Value = batchSize;
         command.Prepare();
 
         long total = 0;
-        var after = long.MinValue;
         while (true)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            afterRowId.Value = after;
-            var deleted = 0;
-            using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    deleted++;
-                    after = Math.Max(after, reader.GetInt64(0));
-                }
-            }
-
+            int deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             total += deleted;
             if (deleted < batchSize)
             {

@@ -42,9 +42,13 @@ public interface IOutboxAdmin
     /// <paramref name="batchSize"/> rows per statement (never one unbounded <c>DELETE</c>), until none is left.
     /// </summary>
     /// <param name="sentBefore">Records with <c>sent_at</c> earlier than this are deleted.</param>
-    /// <param name="batchSize">The maximum number of rows deleted per statement (1 to 100,000).</param>
+    /// <param name="batchSize">
+    /// The maximum number of rows deleted per statement (1 to 2,000, <see cref="Storage.OutboxLimits.MaxPurgeBatchSize"/>:
+    /// below SQL Server's lock-escalation threshold). Rows another session has locked are skipped, not waited for.
+    /// </param>
     /// <param name="cancellationToken">Cancels between batches.</param>
     /// <returns>The number of records deleted.</returns>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="batchSize"/> is not 1 to 2,000.</exception>
     Task<long> PurgeSentAsync(DateTimeOffset sentBefore, int batchSize = 1000, CancellationToken cancellationToken = default);
 }
 

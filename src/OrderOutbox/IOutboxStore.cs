@@ -28,7 +28,11 @@ public interface IOutboxStore
     /// <param name="transaction">An open transaction of this store's provider.</param>
     /// <param name="entry">The record to insert.</param>
     /// <param name="cancellationToken">Cancels the insert.</param>
-    /// <exception cref="ArgumentException">The transaction belongs to another provider, or has no open connection.</exception>
+    /// <exception cref="ArgumentException">
+    /// The transaction belongs to another provider, or has no open connection; or the entry's message type or aggregate ID
+    /// breaks <see cref="Storage.OutboxEntryRules"/> (too long, a control character) — checked before any SQL runs.
+    /// Control characters in the headers are stored escaped (<see cref="Storage.StorableText.Escape"/>).
+    /// </exception>
     Task EnqueueAsync(DbTransaction transaction, OutboxEntry entry, CancellationToken cancellationToken = default);
 
     /// <summary>
@@ -47,7 +51,9 @@ public interface IOutboxStore
     /// <summary>
     /// Records the outcomes of attempts, fenced by lease owner, and clears their leases — in as few round trips
     /// as the database allows. An outcome whose record is no longer held by <see cref="OutboxOutcome.LeaseOwner"/>
-    /// is not written.
+    /// is not written. Lease tokens are compared exactly (binary: case and trailing spaces count). Control characters in
+    /// an outcome's <see cref="OutboxOutcome.LastError"/> are stored escaped (<see cref="Storage.StorableText.Escape"/>),
+    /// so one odd error text cannot fail the batch.
     /// </summary>
     /// <param name="outcomes">The outcomes to write.</param>
     /// <param name="cancellationToken">Cancels the write.</param>

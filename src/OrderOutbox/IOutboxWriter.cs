@@ -3,15 +3,16 @@ using System.Data.Common;
 namespace OrderOutbox;
 
 /// <summary>
-/// Writes outbox records on the caller's transaction, so a record commits or rolls back with the business change
-/// (BR-DATA-01).
+/// Writes outbox records on the caller's transaction, so a record commits or rolls back with the business change:
+/// both or neither.
 /// </summary>
 /// <remarks>
 /// The payload is serialised once with System.Text.Json (<see cref="OutboxOptions.JsonSerializerOptions"/>);
 /// those exact UTF-8 bytes are stored and later sent. The current trace context (<c>traceparent</c>,
 /// <c>tracestate</c>) is captured into the record's headers. Bad input is refused before the database is
-/// touched: a null payload, an empty message type, a payload over <see cref="OutboxOptions.MaxPayloadBytes"/>,
-/// a transaction with no open connection.
+/// touched: a null payload, an empty message type, a message type over 200 or an aggregate ID over 450 characters or
+/// either with a control character (<see cref="Storage.OutboxEntryRules"/>, the same in every store), a payload over
+/// <see cref="OutboxOptions.MaxPayloadBytes"/>, a transaction with no open connection.
 /// </remarks>
 public interface IOutboxWriter
 {
@@ -20,7 +21,7 @@ public interface IOutboxWriter
     /// <param name="transaction">The caller's open transaction.</param>
     /// <param name="messageType">The message type, for example <c>order.completed</c> (1 to 200 characters).</param>
     /// <param name="payload">The payload to serialise as JSON.</param>
-    /// <param name="aggregateId">The business key (for example the order ID), or <see langword="null"/>.</param>
+    /// <param name="aggregateId">The business key (for example the order ID, at most 450 characters), or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the insert.</param>
     /// <returns>The new record's message ID.</returns>
     Task<Guid> EnqueueAsync<T>(DbTransaction transaction, string messageType, T payload, string? aggregateId = null, CancellationToken cancellationToken = default);

@@ -103,9 +103,13 @@ public sealed class OutboxOptions
     [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
     public TimeSpan PurgeInterval { get; set; } = TimeSpan.FromHours(1);
 
-    /// <summary>The maximum number of rows one purge statement deletes.</summary>
-    /// <value>Default 1,000; allowed 1 to 100,000.</value>
-    [Range(1, 100_000)]
+    /// <summary>
+    /// The maximum number of rows one purge statement deletes. Capped at 2,000 in every store
+    /// (<see cref="Storage.OutboxLimits.MaxPurgeBatchSize"/>): SQL Server escalates a statement that takes 5,000 locks
+    /// to a table lock, which would block claims and business inserts while it runs.
+    /// </summary>
+    /// <value>Default 1,000; allowed 1 to 2,000.</value>
+    [Range(1, Storage.OutboxLimits.MaxPurgeBatchSize)]
     public int PurgeBatchSize { get; set; } = 1000;
 
     /// <summary>The retry schedule.</summary>

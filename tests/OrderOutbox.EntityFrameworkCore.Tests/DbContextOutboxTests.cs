@@ -1,46 +1,55 @@
 using FluentAssertions;
+using Microsoft.Data.Sqlite;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 using OrderOutbox.EntityFrameworkCore.Tests.Support;
 using OrderOutbox.PostgreSql;
 using OrderOutbox.Storage;
-using OrderOutbox.Writing;
 using Xunit;
 
 namespace OrderOutbox.EntityFrameworkCore.Tests;
 
 /// <summary>
-/// Bad input and missing set-up, without a database: the EF Core enqueue refuses exactly what <c>IOutboxWriter</c>
-/// refuses (both go through <see cref="OutboxEntryFactory"/>), with the same exception, parameter and message, and
-/// tracks nothing when it refuses.
+/// Bad input, missing set-up and the provider mappings, without a database server: the EF Core enqueue refuses exactly
+/// what <c>IOutboxWriter</c> refuses (both go through <c>OutboxEntryFactory</c>), with the same exception, parameter and
+/// message, and tracks nothing when it refuses.
 /// </summary>
 public sealed class DbContextOutboxTests
 {
-    private static readonly OutboxEntryFactory Entries = new(Options.Create(new OutboxOptions()));
-
-    public static TheoryData<string, string?, object?> BadInput => new()
+    public static TheoryData<string, string?, object?, string?> BadInput => new()
     {
-        { "null payload", "order.completed", null },
-        { "null message type", null, new OrderCompleted("o", "u", 1) },
-        { "empty message type", "", new OrderCompleted("o", "u", 1) },
-        { "blank message type", " \t", new OrderCompleted("o", "u", 1) },
-        { "message type of 201 characters", new string('t', 201), new OrderCompleted("o", "u", 1) },
-        { "payload over MaxPayloadBytes", "order.completed", new string('x', 1_048_577) },
-        { "payload with a cycle", "order.completed", Cycle.Create() },
+        { "null payload", "order.completed", null, null },
+        { "null message type", null, new OrderCompleted("o", "u", 1), null },
+        { "empty message type", "", new OrderCompleted("o", "u", 1), null },
+        { "blank message type", " \t", new OrderCompleted("o", "u", 1), null },
+        { "message type of 201 characters", new string('t', 201), new OrderCompleted("o", "u", 1), null },
+        { "message type with a control character", "order.\u0000completed", new OrderCompleted("o", "u", 1), null },
+        { "aggregate ID of 451 characters", "order.completed", new OrderCompleted("o", "u", 1), new string('a', 451) },
+        { "aggregate ID with a control character", "order.completed", new OrderCompleted("o", "u", 1), "o-\n1" },
+        { "payload over MaxPayloadBytes", "order.completed", new string('x', 1_048_577), null },
+        { "payload with a cycle", "order.completed", Cycle.Create(), null },
     };
 
     [Theory]
     [MemberData(nameof(BadInput))]
-    public void Bad_input_is_refused_exactly_as_the_writer_refuses_it_and_nothing_is_tracked(string _, string? messageType, object? payload)
+    public async Task Bad_input_is_refused_exactly_as_the_writer_refuses_it_and_nothing_is_tracked(string _, string? messageType, object? payload, string? aggregateId)
     {
-        Exception expected = Record.Exception(() => Entries.Create(messageType!, payload))!;
+        // The writer's answer, on a real (in-memory SQLite) transaction: it refuses before touching the database.
+        await using ServiceProvider services = new ServiceCollection()
+            .AddOrderOutbox(o => o.RunDispatcher = false)
+            .UseSqlite("Data Source=:memory:")
+            .Services.BuildServiceProvider();
+        await using var connection = new SqliteConnection("Data Source=:memory:");
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        IOutboxWriter writer = services.GetRequiredService<IOutboxWriter>();
+        Exception expected = (await Record.ExceptionAsync(() => writer.EnqueueAsync(transaction, messageType!, payload, aggregateId, TestContext.Current.CancellationToken)))!;
         expected.Should().BeAssignableTo<ArgumentException>();
 
         using OrdersDb db = Context(new TestTables(null, "outbox_messages", "orders"));
-        Exception actual = Record.Exception(() => db.Outbox().Enqueue(messageType!, payload))!;
+        Exception actual = Record.Exception(() => db.Outbox().Enqueue(messageType!, payload, aggregateId))!;
 
         actual.Should().BeOfType(expected.GetType());
         actual.Message.Should().Be(expected.Message);

@@ -11,7 +11,7 @@
 --               indexable comparisons. To read one as a date:
 --               datetime(next_attempt_at / 10000000 - 62135596800, 'unixepoch')
 --   rowid       the implicit ever-increasing row key (the table is a rowid table, not WITHOUT ROWID, because
---               payloads are large); the purge deletes in rowid batches.
+--               payloads are large).
 
 -- Write-ahead logging: readers do not block the writer and the writer does not block readers.
 -- The mode is stored in the database file, so setting it once is enough.
@@ -46,3 +46,8 @@ CREATE INDEX IF NOT EXISTS "ix_$(OutboxTable)_due"
 CREATE INDEX IF NOT EXISTS "ix_$(OutboxTable)_dead_letter"
     ON "$(OutboxTable)" (id)
     WHERE status = 'DEAD_LETTER';
+
+-- Purge of SENT history in bounded batches (at most 2,000 rows per statement), oldest delivery first.
+CREATE INDEX IF NOT EXISTS "ix_$(OutboxTable)_sent"
+    ON "$(OutboxTable)" (sent_at)
+    WHERE status = 'SENT';

@@ -10,8 +10,12 @@ internal sealed partial class HttpDispatcher
     [LoggerMessage(EventId = 3002, Level = LogLevel.Debug, Message = "Outbox message {MessageId} was accepted with HTTP {StatusCode}")]
     private partial void LogDelivered(Guid messageId, int statusCode);
 
-    [LoggerMessage(EventId = 3003, Level = LogLevel.Debug, Message = "Outbox message {MessageId} was refused with HTTP {StatusCode}: {Error}")]
-    private partial void LogRefused(Guid messageId, int statusCode, string error);
+    [LoggerMessage(EventId = 3003, Level = LogLevel.Information, Message = "Outbox message {MessageId} was refused: {StatusLine}")]
+    private partial void LogRefused(Guid messageId, string statusLine);
+
+    /// <summary>The receiver's answer may echo the request (payload data), so it is logged at Debug only.</summary>
+    [LoggerMessage(EventId = 3005, Level = LogLevel.Debug, Message = "Outbox message {MessageId} was refused with HTTP {StatusCode}; the receiver answered: {ResponseBody}")]
+    private partial void LogRefusedBody(Guid messageId, int statusCode, string responseBody);
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Debug, Message = "Outbox message {MessageId} could not be delivered: {Error}")]
     private partial void LogNetworkFailure(Guid messageId, string error);

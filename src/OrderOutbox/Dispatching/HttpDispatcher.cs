@@ -66,8 +66,17 @@ internal sealed partial class HttpDispatcher : IDispatcher
                 return DispatchResult.Success;
             }
 
-            string error = await DescribeAsync(response, cancellationToken).ConfigureAwait(false);
-            LogRefused(message.Id, status, error);
+            string statusLine = StatusLine(response);
+            string body = await ReadBodyStartAsync(response, _options.MaxErrorBodyLength, cancellationToken).ConfigureAwait(false);
+            string error = body.Length == 0 ? statusLine : statusLine + ": " + body;
+
+            // The status line is safe to log; the body is not (receivers that echo the request put payload data in it).
+            LogRefused(message.Id, statusLine);
+            if (body.Length > 0)
+            {
+                LogRefusedBody(message.Id, status, body);
+            }
+
             if (status is 408 or 429 or >= 500)
             {
                 return DispatchResult.Transient(error, GetRetryAfter(response));
@@ -124,13 +133,10 @@ internal sealed partial class HttpDispatcher : IDispatcher
         }
     }
 
-    private async Task<string> DescribeAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private static string StatusLine(HttpResponseMessage response)
     {
-        int status = (int)response.StatusCode;
         string reason = string.IsNullOrEmpty(response.ReasonPhrase) ? response.StatusCode.ToString() : response.ReasonPhrase;
-        string head = string.Create(CultureInfo.InvariantCulture, $"HTTP {status} {reason}");
-        string body = await ReadBodyStartAsync(response, _options.MaxErrorBodyLength, cancellationToken).ConfigureAwait(false);
-        return body.Length == 0 ? head : head + ": " + body;
+        return string.Create(CultureInfo.InvariantCulture, $"HTTP {(int)response.StatusCode} {reason}");
     }
 
     private static async Task<string> ReadBodyStartAsync(HttpResponseMessage response, int maxChars, CancellationToken cancellationToken)

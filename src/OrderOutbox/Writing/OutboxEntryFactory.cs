@@ -6,6 +6,7 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Options;
 using OrderOutbox.Diagnostics;
+using OrderOutbox.Storage;
 
 namespace OrderOutbox.Writing;
 
@@ -25,16 +26,15 @@ namespace OrderOutbox.Writing;
 /// <para>Refused input, before any database is touched:</para>
 /// <list type="bullet">
 /// <item><description>a <see langword="null"/> payload (<see cref="ArgumentNullException"/>, parameter <c>payload</c>);</description></item>
-/// <item><description>a <see langword="null"/>, empty, white-space or over-long message type (parameter <c>messageType</c>);</description></item>
+/// <item><description>a message type or aggregate ID that <see cref="OutboxEntryRules"/> refuses: <see langword="null"/>,
+/// blank or over <see cref="OutboxLimits.MaxMessageTypeLength"/> characters, an aggregate ID over
+/// <see cref="OutboxLimits.MaxAggregateIdLength"/>, a control character (parameters <c>messageType</c>, <c>aggregateId</c>);</description></item>
 /// <item><description>a payload System.Text.Json cannot serialise, or whose JSON is larger than <see cref="OutboxOptions.MaxPayloadBytes"/> (parameter <c>payload</c>).</description></item>
 /// </list>
 /// Thread-safe.
 /// </remarks>
 public sealed class OutboxEntryFactory
 {
-    /// <summary>The longest accepted message type: 200 characters.</summary>
-    public const int MaxMessageTypeLength = 200;
-
     private static readonly ConcurrentDictionary<Type, string> MessageTypes = new();
 
     private readonly OutboxOptions _options;
@@ -79,11 +79,12 @@ public sealed class OutboxEntryFactory
     /// <param name="aggregateId">The business key (for example the order ID), or <see langword="null"/>.</param>
     /// <returns>The new record, due now.</returns>
     /// <exception cref="ArgumentNullException"><paramref name="payload"/> or <paramref name="messageType"/> is <see langword="null"/>.</exception>
-    /// <exception cref="ArgumentException">The message type is blank or too long, or the payload cannot be serialised or is too large.</exception>
+    /// <exception cref="ArgumentException">The message type or aggregate ID breaks <see cref="OutboxEntryRules"/>, or the payload cannot be serialised or is too large.</exception>
     public OutboxEntry Create<T>(string messageType, T payload, string? aggregateId = null)
     {
         RequirePayload(payload);
-        ValidateMessageType(messageType);
+        OutboxEntryRules.ValidateMessageType(messageType, nameof(messageType));
+        OutboxEntryRules.ValidateAggregateId(aggregateId, nameof(aggregateId));
 
         byte[] utf8 = Serialize(payload);
         if (utf8.Length > _options.MaxPayloadBytes)
@@ -118,7 +119,8 @@ public sealed class OutboxEntryFactory
             static t => t.GetCustomAttribute<OutboxMessageTypeAttribute>(inherit: false)?.MessageType ?? t.Name);
     }
 
-    private static void RequirePayload<T>([System.Diagnostics.CodeAnalysis.NotNull] T payload)
+    /// <summary>Throws the writer's <see cref="ArgumentNullException"/> for a <see langword="null"/> payload.</summary>
+    internal static void RequirePayload<T>([System.Diagnostics.CodeAnalysis.NotNull] T payload)
     {
         if (payload is null)
         {
@@ -139,26 +141,6 @@ public sealed class OutboxEntryFactory
                 $"The payload of type {type.FullName} cannot be serialised to JSON with OutboxOptions.JsonSerializerOptions: {ex.Message}",
                 nameof(payload),
                 ex);
-        }
-    }
-
-    private static void ValidateMessageType(string messageType)
-    {
-        if (messageType is null)
-        {
-            throw new ArgumentNullException(nameof(messageType), "The message type must not be null.");
-        }
-
-        if (string.IsNullOrWhiteSpace(messageType))
-        {
-            throw new ArgumentException("The message type must not be empty or white space (1 to 200 characters, for example 'order.completed').", nameof(messageType));
-        }
-
-        if (messageType.Length > MaxMessageTypeLength)
-        {
-            throw new ArgumentException(
-                string.Create(CultureInfo.InvariantCulture, $"The message type is {messageType.Length} characters long; at most {MaxMessageTypeLength} are allowed."),
-                nameof(messageType));
         }
     }
 }

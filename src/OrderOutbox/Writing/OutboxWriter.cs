@@ -2,11 +2,12 @@ using System.Data;
 using System.Data.Common;
 using Microsoft.Extensions.Options;
 using OrderOutbox.Diagnostics;
+using OrderOutbox.Storage;
 
 namespace OrderOutbox.Writing;
 
 /// <summary>
-/// The default <see cref="IOutboxWriter"/>: checks the transaction, lets <see cref="OutboxEntryFactory"/> validate,
+/// The default <see cref="IOutboxWriter"/>: checks the input and the transaction, lets <see cref="OutboxEntryFactory"/>
 /// serialise once and capture the trace context, and hands the record to <see cref="IOutboxStore.EnqueueAsync"/> on
 /// the caller's transaction.
 /// </summary>
@@ -24,18 +25,19 @@ internal sealed class OutboxWriter : IOutboxWriter
     /// <inheritdoc />
     public Task<Guid> EnqueueAsync<T>(DbTransaction transaction, T payload, CancellationToken cancellationToken = default)
     {
-        if (payload is null)
-        {
-            throw new ArgumentNullException(nameof(payload), "The outbox payload must not be null.");
-        }
-
+        OutboxEntryFactory.RequirePayload(payload);
         return EnqueueAsync(transaction, OutboxEntryFactory.MessageTypeOf(payload.GetType()), payload, aggregateId: null, cancellationToken);
     }
 
     /// <inheritdoc />
     public async Task<Guid> EnqueueAsync<T>(DbTransaction transaction, string messageType, T payload, string? aggregateId = null, CancellationToken cancellationToken = default)
     {
+        // The payload and the keys are named before the transaction, as they always were; the factory checks them too.
+        OutboxEntryFactory.RequirePayload(payload);
+        OutboxEntryRules.ValidateMessageType(messageType, nameof(messageType));
+        OutboxEntryRules.ValidateAggregateId(aggregateId, nameof(aggregateId));
         ValidateTransaction(transaction);
+
         OutboxEntry entry = _entries.Create(messageType, payload, aggregateId);
         await _store.EnqueueAsync(transaction, entry, cancellationToken).ConfigureAwait(false);
         return entry.Id;

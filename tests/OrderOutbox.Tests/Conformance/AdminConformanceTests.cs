@@ -220,6 +220,7 @@ public abstract class AdminConformanceTests<TFixture>(TFixture fixture) : Confor
 
     [Theory]
     [InlineData(0)]
+    [InlineData(2_001)]
     [InlineData(100_001)]
     public async Task Purge_rejects_a_batch_size_out_of_range(int batchSize)
     {
@@ -227,5 +228,16 @@ public abstract class AdminConformanceTests<TFixture>(TFixture fixture) : Confor
 
         await FluentActions.Awaiting(() => store.Admin.PurgeSentAsync(T0, batchSize, Ct))
             .Should().ThrowAsync<ArgumentOutOfRangeException>();
+    }
+
+    [Fact]
+    public async Task Purge_accepts_the_largest_batch_size()
+    {
+        ConformanceStore store = await Fixture.CreateStoreAsync(new FakeTimeProvider(T0), Ct);
+        Guid old = await CreateWithOutcomeAsync(store, T0 - TimeSpan.FromDays(2), m => Sent(m, T0 - TimeSpan.FromDays(2)));
+
+        (await store.Admin.PurgeSentAsync(T0 - TimeSpan.FromDays(1), 2_000, Ct)).Should().Be(1);
+
+        (await store.Admin.GetAsync(old, Ct)).Should().BeNull();
     }
 }

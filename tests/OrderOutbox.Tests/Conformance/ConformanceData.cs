@@ -31,4 +31,20 @@ public static class ConformanceData
         "ｏｕｔｂｏｘ",
         new string('a', 64),
     };
+
+    /// <summary>
+    /// Message types and aggregate IDs every store refuses with an <see cref="ArgumentException"/> before any SQL runs:
+    /// (field, value, a part of the expected message).
+    /// </summary>
+    public static TheoryData<string, string, string> UnstorableKeys => new()
+    {
+        { "messageType", new string('t', 201), "201" },
+        { "messageType", "order\0completed", "U+0000" },
+        { "messageType", "order.completed\n", "U+000A" },
+        { "messageType", "order\u007Fcompleted", "U+007F" },
+        { "aggregateId", new string('a', 451), "451" },
+        { "aggregateId", "order-1\0", "U+0000" },
+        { "aggregateId", "order\t1", "U+0009" },
+        { "aggregateId", "order\u0085-1", "U+0085" },
+    };
 }

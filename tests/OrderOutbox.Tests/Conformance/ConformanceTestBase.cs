@@ -72,6 +72,16 @@ public abstract class ConformanceTestBase<TFixture> : IClassFixture<TFixture>
     protected static OutboxOutcome DeadLetter(OutboxMessage message, DateTimeOffset at, string error = "HTTP 400 Bad Request")
         => new(message.Id, message.LeaseOwner!, OutboxStatus.DeadLetter, message.RetryCount + 1, at, at, null, error);
 
+    /// <summary>Creates a store with one record enqueued at <see cref="T0"/> and claimed by <paramref name="owner"/>.</summary>
+    protected async Task<(ConformanceStore Store, OutboxEntry Entry, OutboxMessage Claimed)> NewClaimedAsync(string owner)
+    {
+        ConformanceStore store = await Fixture.CreateStoreAsync(cancellationToken: Ct);
+        OutboxEntry entry = NewEntry(T0);
+        await EnqueueAsync(store, entry);
+        OutboxMessage claimed = (await ClaimAsync(store, 1, T0, owner)).Single();
+        return (store, entry, claimed);
+    }
+
     /// <summary>Enqueues one record at <paramref name="createdAt"/>, claims it and records <paramref name="outcome"/> for it.</summary>
     protected async Task<Guid> CreateWithOutcomeAsync(
         ConformanceStore store, DateTimeOffset createdAt, Func<OutboxMessage, OutboxOutcome> outcome)

@@ -10,6 +10,12 @@ namespace OrderOutbox.Tests.Conformance;
 public abstract class EnqueueConformanceTests<TFixture>(TFixture fixture) : ConformanceTestBase<TFixture>(fixture)
     where TFixture : class, IOutboxStoreFixture
 {
+    /// <summary>The documented longest message type, the same in every store.</summary>
+    private const int MaxMessageTypeLength = 200;
+
+    /// <summary>The documented longest aggregate ID, the same in every store.</summary>
+    private const int MaxAggregateIdLength = 450;
+
     [Fact]
     public async Task Commit_makes_the_record_pending_and_due_at_its_creation_time()
     {
@@ -140,6 +146,54 @@ public abstract class EnqueueConformanceTests<TFixture>(TFixture fixture) : Conf
 
         await FluentActions.Awaiting(() => store.Store.EnqueueAsync(null!, NewEntry(T0), Ct)).Should().ThrowAsync<ArgumentNullException>();
         await FluentActions.Awaiting(() => store.Store.EnqueueAsync(transaction, null!, Ct)).Should().ThrowAsync<ArgumentNullException>();
+    }
+
+    [Fact]
+    public async Task A_message_type_and_an_aggregate_id_of_the_documented_maximum_length_round_trip()
+    {
+        ConformanceStore store = await Fixture.CreateStoreAsync(cancellationToken: Ct);
+        OutboxEntry entry = NewEntry(T0, messageType: new string('t', MaxMessageTypeLength), aggregateId: new string('주', MaxAggregateIdLength));
+
+        await EnqueueAsync(store, entry);
+
+        OutboxMessage stored = (await store.Admin.GetAsync(entry.Id, Ct))!;
+        stored.MessageType.Should().Be(entry.MessageType);
+        stored.AggregateId.Should().Be(entry.AggregateId);
+    }
+
+    [Theory]
+    [MemberData(nameof(ConformanceData.UnstorableKeys), MemberType = typeof(ConformanceData))]
+    public async Task An_unstorable_message_type_or_aggregate_id_is_refused_before_any_SQL_runs(string field, string value, string expected)
+    {
+        ConformanceStore store = await Fixture.CreateStoreAsync(cancellationToken: Ct);
+        OutboxEntry bad = field == "messageType" ? NewEntry(T0, messageType: value) : NewEntry(T0, aggregateId: value);
+        OutboxEntry good = NewEntry(T0);
+        await using DbConnection connection = await Fixture.OpenConnectionAsync(Ct);
+        await using DbTransaction transaction = await connection.BeginTransactionAsync(Ct);
+
+        Func<Task> act = () => store.Store.EnqueueAsync(transaction, bad, Ct);
+
+        (await act.Should().ThrowAsync<ArgumentException>()).Which.Message.Should().Contain(expected);
+
+        // Nothing reached the database: the transaction is still usable (PostgreSQL would have aborted it) and commits.
+        await store.Store.EnqueueAsync(transaction, good, Ct);
+        await transaction.CommitAsync(Ct);
+        (await store.Admin.GetAsync(bad.Id, Ct)).Should().BeNull();
+        (await store.Admin.GetAsync(good.Id, Ct)).Should().NotBeNull();
+    }
+
+    [Fact]
+    public async Task Headers_with_control_characters_are_stored()
+    {
+        ConformanceStore store = await Fixture.CreateStoreAsync(cancellationToken: Ct);
+        const string raw = "{\"x-note\":\"a\u0000b\u0001c\"}";
+        const string escaped = "{\"x-note\":\"a\\u0000b\\u0001c\"}";
+        OutboxEntry entry = NewEntry(T0, headers: raw);
+
+        await EnqueueAsync(store, entry);
+
+        OutboxMessage stored = (await store.Admin.GetAsync(entry.Id, Ct))!;
+        stored.Headers.Should().BeOneOf([raw, escaped], "a store keeps the headers or escapes their control characters as \\uXXXX");
     }
 
     private static string BuildPayload(int utf8Bytes)

@@ -66,10 +66,7 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
     [Fact]
     public async Task A_success_after_a_failure_keeps_the_last_failure_for_history()
     {
-        ConformanceStore store = await Fixture.CreateStoreAsync(cancellationToken: Ct);
-        OutboxEntry entry = NewEntry(T0);
-        await EnqueueAsync(store, entry);
-        OutboxMessage first = (await ClaimAsync(store, 1, T0, "owner-a")).Single();
+        (ConformanceStore store, OutboxEntry entry, OutboxMessage first) = await NewClaimedAsync("owner-a");
         (await store.Store.CompleteAsync([Failed(first, T0, T0 + TimeSpan.FromMinutes(1), "HTTP 500 Internal Server Error")], Ct)).Should().BeEmpty();
         OutboxMessage second = (await ClaimAsync(store, 1, T0 + TimeSpan.FromMinutes(1), "owner-b")).Single();
 
@@ -155,10 +152,7 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
     [Fact]
     public async Task Release_clears_the_lease_and_keeps_status_retry_count_and_due_time()
     {
-        ConformanceStore store = await Fixture.CreateStoreAsync(cancellationToken: Ct);
-        OutboxEntry entry = NewEntry(T0);
-        await EnqueueAsync(store, entry);
-        OutboxMessage first = (await ClaimAsync(store, 1, T0, "owner-a")).Single();
+        (ConformanceStore store, OutboxEntry entry, OutboxMessage first) = await NewClaimedAsync("owner-a");
         (await store.Store.CompleteAsync([Failed(first, T0, T0 + TimeSpan.FromMinutes(1))], Ct)).Should().BeEmpty();
         OutboxMessage claimed = (await ClaimAsync(store, 1, T0 + TimeSpan.FromMinutes(1), "owner-b")).Single();
 
@@ -189,5 +183,48 @@ public abstract class OutcomeConformanceTests<TFixture>(TFixture fixture) : Conf
         stored.LeaseOwner.Should().Be("owner-b");
         stored.LeaseExpiresAt.Should().Be(fresh.LeaseExpiresAt);
         (await ClaimAsync(store, 1, reclaimAt + TimeSpan.FromMinutes(1), "owner-c")).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task An_error_text_with_control_characters_is_stored_and_the_rest_of_the_batch_too()
+    {
+        ConformanceStore store = await Fixture.CreateStoreAsync(cancellationToken: Ct);
+        await EnqueueAsync(store, NewEntries(2, T0), commit: true);
+        IReadOnlyList<OutboxMessage> claimed = await ClaimAsync(store, 2, T0);
+        claimed.Should().HaveCount(2);
+        const string raw = "HTTP 500 Internal Server Error: err\0x\u0001\u007F";
+        const string escaped = "HTTP 500 Internal Server Error: err\\u0000x\\u0001\\u007F";
+
+        IReadOnlyCollection<Guid> rejected = await store.Store.CompleteAsync(
+            [Failed(claimed[0], T0, T0 + TimeSpan.FromMinutes(1), raw), Sent(claimed[1], T0)], Ct);
+
+        rejected.Should().BeEmpty();
+        OutboxMessage failed = (await store.Admin.GetAsync(claimed[0].Id, Ct))!;
+        failed.Status.Should().Be(OutboxStatus.Failed);
+        failed.RetryCount.Should().Be(1);
+        failed.LastError.Should().BeOneOf([raw, escaped], "a store keeps the text or escapes its control characters as \\uXXXX");
+        (await store.Admin.GetAsync(claimed[1].Id, Ct))!.Status.Should().Be(OutboxStatus.Sent, "one odd outcome must not lose the others of its batch");
+    }
+
+    [Fact]
+    public async Task Lease_tokens_are_compared_exactly_not_by_case_or_trailing_spaces()
+    {
+        (ConformanceStore store, OutboxEntry entry, OutboxMessage claimed) = await NewClaimedAsync("NODE/1");
+
+        var otherCase = new OutboxMessage { Id = claimed.Id, MessageType = claimed.MessageType, Payload = claimed.Payload, LeaseOwner = "node/1" };
+        await store.Store.ReleaseAsync([otherCase], Ct);
+        (await store.Admin.GetAsync(entry.Id, Ct))!.LeaseOwner.Should().Be("NODE/1", "a release by another token (differing in case) must not touch the lease");
+
+        foreach (string other in new[] { "node/1", "Node/1", "NODE/1 ", "NODE/1\t" })
+        {
+            (await store.Store.CompleteAsync([Sent(claimed, T0) with { LeaseOwner = other }], Ct))
+                .Should().Equal([entry.Id], "the token '{0}' is not the claim's 'NODE/1'", other);
+        }
+
+        OutboxMessage stored = (await store.Admin.GetAsync(entry.Id, Ct))!;
+        stored.Status.Should().Be(OutboxStatus.Pending);
+        stored.LeaseOwner.Should().Be("NODE/1");
+        (await store.Store.CompleteAsync([Sent(claimed, T0)], Ct)).Should().BeEmpty();
+        (await store.Admin.GetAsync(entry.Id, Ct))!.Status.Should().Be(OutboxStatus.Sent);
     }
 }

@@ -63,6 +63,7 @@ public sealed class OrderOutboxServiceCollectionExtensionsTests
         { "OutboxOptions.LeaseDuration = 00:00:00", o => o.LeaseDuration = TimeSpan.Zero },
         { "OutboxOptions.MaxPayloadBytes = 0", o => o.MaxPayloadBytes = 0 },
         { "OutboxOptions.PurgeBatchSize = 0", o => o.PurgeBatchSize = 0 },
+        { "OutboxOptions.PurgeBatchSize = 2001: The field PurgeBatchSize must be between 1 and 2000.", o => o.PurgeBatchSize = 2001 },
         { "OutboxOptions.SentRetention = 00:00:01", o => o.SentRetention = TimeSpan.FromSeconds(1) },
         { "OutboxOptions.InstanceId = '", o => o.InstanceId = new string('i', 101) },
         { "OutboxOptions.InstanceId = '   '", o => o.InstanceId = "   " },

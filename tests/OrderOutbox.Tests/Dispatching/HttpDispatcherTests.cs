@@ -4,9 +4,11 @@ using System.Net.Sockets;
 using System.Text;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using OrderOutbox.Dispatching;
 using OrderOutbox.Processing;
+using OrderOutbox.Tests.EndToEnd;
 using OrderOutbox.Tests.Support;
 using Xunit;
 
@@ -33,10 +35,16 @@ public sealed class HttpDispatcherTests : IAsyncLifetime
         await _server.DisposeAsync();
     }
 
-    private IDispatcher Dispatcher(Uri endpoint, Action<HttpDispatcherOptions>? configure = null, TimeProvider? time = null)
+    private IDispatcher Dispatcher(Uri endpoint, Action<HttpDispatcherOptions>? configure = null, TimeProvider? time = null, ILoggerProvider? logs = null)
     {
         var services = new ServiceCollection();
-        services.AddLogging();
+        services.AddLogging(b =>
+        {
+            if (logs is not null)
+            {
+                b.SetMinimumLevel(LogLevel.Debug).AddProvider(logs);
+            }
+        });
         services.AddSingleton(time ?? new FakeTimeProvider(Now));
         services.AddOrderOutbox().UseHttpDispatcher(h =>
         {
@@ -62,6 +70,22 @@ public sealed class HttpDispatcherTests : IAsyncLifetime
 
     private async Task<DispatchResult> SendAsync(string query, Action<HttpDispatcherOptions>? configure = null, TimeProvider? time = null)
         => await Dispatcher(_server.Url("orders" + query), configure, time).DispatchAsync(Message(), Ct);
+
+    [Fact]
+    public async Task A_refusal_logs_its_status_line_at_information_and_the_receivers_body_only_at_debug()
+    {
+        var logs = new EndToEndLogs();
+        IDispatcher dispatcher = Dispatcher(_server.Url("orders?status=500&body=echo-of-card-4111"), logs: logs);
+
+        DispatchResult result = await dispatcher.DispatchAsync(Message(), Ct);
+
+        result.Error.Should().Contain("echo-of-card-4111", "the body is kept in last_error for the operator");
+        List<LogEntry> entries = logs.Entries.Snapshot().Where(e => e.Category == typeof(HttpDispatcher).FullName).ToList();
+        entries.Should().Contain(e => e.Level == LogLevel.Information && e.Message.Contains("HTTP 500", StringComparison.Ordinal), "the status line is worth an Information entry");
+        entries.Where(e => e.Level >= LogLevel.Information).Should().NotContain(
+            e => e.Message.Contains("4111", StringComparison.Ordinal), "receivers that echo the request would put payload data in the logs");
+        entries.Should().Contain(e => e.Level == LogLevel.Debug && e.Message.Contains("echo-of-card-4111", StringComparison.Ordinal));
+    }
 
     [Theory]
     [InlineData(200)]

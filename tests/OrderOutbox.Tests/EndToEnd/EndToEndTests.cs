@@ -5,8 +5,11 @@ using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using FluentAssertions;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using OrderOutbox.Storage;
+using OrderOutbox.Tests.Support;
 using Xunit;
 
 namespace OrderOutbox.Tests.EndToEnd;
@@ -220,6 +223,61 @@ public abstract class EndToEndTests<TFixture> : IClassFixture<TFixture>
         (await admin.ListDeadLettersAsync(cancellationToken: Ct)).Should().BeEmpty();
         host.DeadLetters.Calls.Snapshot().Should().ContainSingle("the handler is called once per dead-lettering");
         host.Logs.Problems().Where(e => e.Level >= LogLevel.Error).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_receiver_answering_500_with_a_NUL_in_its_body_fails_the_record_and_the_whole_schedule_ends_in_dead_letter()
+    {
+        await using LoopbackServer receiver = await LoopbackServer.StartAsync();
+        var clock = new FakeTimeProvider(new DateTimeOffset(2030, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSingleton<TimeProvider>(clock);
+        OrderOutboxBuilder outbox = services.AddOrderOutbox(o =>
+        {
+            o.RunDispatcher = false; // the test drives the cycles, on the fake clock
+            o.JsonSerializerOptions = Json;
+        });
+        Fixture.UseStore(outbox, NewTableName("outbox"), s => s.EnsureSchemaOnStartup = false);
+        outbox.UseHttpDispatcher(h => h.Endpoint = receiver.Url("orders?status=500&body=err%00x"));
+        await using ServiceProvider provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+        await provider.GetRequiredService<IOutboxStore>().EnsureSchemaAsync(Ct);
+        IOutboxAdmin admin = provider.GetRequiredService<IOutboxAdmin>();
+        IOutboxProcessor processor = provider.GetRequiredService<IOutboxProcessor>();
+
+        Guid id;
+        await using (DbConnection connection = await Fixture.OpenConnectionAsync(Ct))
+        await using (DbTransaction transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            id = await provider.GetRequiredService<IOutboxWriter>().EnqueueAsync(transaction, MessageType, NewOrder(0), "order-0000", Ct);
+            await transaction.CommitAsync(Ct);
+        }
+
+        (await processor.ProcessOnceAsync(Ct)).Should().Be(1);
+
+        OutboxMessage first = (await admin.GetAsync(id, Ct))!;
+        first.Status.Should().Be(OutboxStatus.Failed, "the outcome with the receiver's NUL byte was stored");
+        first.RetryCount.Should().Be(1);
+        first.LastError.Should().Be("HTTP 500 Internal Server Error: err\\u0000x", "control characters are stored escaped as \\uXXXX");
+
+        // The seed's schedule: retries 1, 2, 4, 8 and 16 minutes after each failure, then DEAD_LETTER.
+        int retry = 1;
+        foreach (TimeSpan delay in new[] { 1, 2, 4, 8, 16 }.Select(m => TimeSpan.FromMinutes(m)))
+        {
+            clock.Advance(delay - TimeSpan.FromSeconds(1));
+            (await processor.ProcessOnceAsync(Ct)).Should().Be(0, "retry {0} is not due before {1}", retry, delay);
+            clock.Advance(TimeSpan.FromSeconds(1));
+            (await processor.ProcessOnceAsync(Ct)).Should().Be(1, "retry {0} is due {1} after the last failure", retry, delay);
+            retry++;
+        }
+
+        OutboxMessage last = (await admin.GetAsync(id, Ct))!;
+        last.Status.Should().Be(OutboxStatus.DeadLetter);
+        last.RetryCount.Should().Be(6);
+        last.LastError.Should().NotContain("\0");
+        receiver.Requests.Should().HaveCount(6).And.OnlyContain(r => r.Headers["Idempotency-Key"] == id.ToString());
+        clock.Advance(TimeSpan.FromDays(1));
+        (await processor.ProcessOnceAsync(Ct)).Should().Be(0, "a dead letter is never attempted again");
     }
 
     /// <summary>Starts a host over a new outbox table of this fixture.</summary>

@@ -8,6 +8,8 @@ namespace OrderOutbox.Tests.PostgreSql;
 /// <summary>PostgreSQL-only properties of the store: the plan of the claim, column types, the shipped script.</summary>
 public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixture) : IClassFixture<PostgreSqlOutboxStoreFixture>
 {
+    private static readonly DateTimeOffset T0 = new(2030, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
@@ -15,32 +17,15 @@ public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixt
     {
         PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out _);
         await store.EnsureSchemaAsync(Ct);
-        await using NpgsqlConnection connection = await fixture.DataSource.OpenConnectionAsync(Ct);
-        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection))
-        {
-            await off.ExecuteNonQueryAsync(Ct);
-        }
 
-        await using var explain = new NpgsqlCommand("EXPLAIN " + store.ClaimSql, connection)
-        {
-            Parameters =
-            {
-                new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch },
-                new NpgsqlParameter<int> { TypedValue = 10 },
-                new NpgsqlParameter<string> { TypedValue = "owner" },
-                new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch },
-            },
-        };
-        var plan = new List<string>();
-        await using (NpgsqlDataReader reader = await explain.ExecuteReaderAsync(Ct))
-        {
-            while (await reader.ReadAsync(Ct))
-            {
-                plan.Add(reader.GetString(0));
-            }
-        }
+        string plan = await ExplainAsync(
+            store.ClaimSql,
+            new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch },
+            new NpgsqlParameter<int> { TypedValue = 10 },
+            new NpgsqlParameter<string> { TypedValue = "owner" },
+            new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch });
 
-        string.Join('\n', plan).Should().Contain(store.DueIndexName, "the inner query's WHERE matches the partial index predicate");
+        plan.Should().Contain(store.DueIndexName, "the inner query's WHERE matches the partial index predicate");
     }
 
     [Fact]
@@ -75,6 +60,56 @@ public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixt
         {
             await fixture.ExecuteScalarAsync($"DROP SCHEMA IF EXISTS \"{schema}\" CASCADE", Ct);
         }
+    }
+
+    [Fact]
+    public async Task The_purge_reads_the_partial_index_of_sent_records()
+    {
+        PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out _);
+        await store.EnsureSchemaAsync(Ct);
+
+        string text = await ExplainAsync(
+            store.PurgeSql.Replace("@sentBefore", "$1", StringComparison.Ordinal).Replace("@batchSize", "$2", StringComparison.Ordinal),
+            new NpgsqlParameter<DateTimeOffset> { TypedValue = T0 },
+            new NpgsqlParameter<int> { TypedValue = 2_000 });
+
+        text.Should().Contain(store.SentIndexName, "the batch's WHERE matches the partial index predicate").And.Contain("LockRows");
+        store.PurgeSql.Should().Contain("FOR UPDATE SKIP LOCKED");
+    }
+
+    [Fact]
+    public async Task The_purge_skips_rows_another_transaction_has_locked()
+    {
+        PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out PostgreSqlOutboxOptions options);
+        await store.EnsureSchemaAsync(Ct);
+        DateTimeOffset old = T0 - TimeSpan.FromDays(10);
+        var ids = new List<Guid>();
+        for (int i = 0; i < 3; i++)
+        {
+            ids.Add(await SentRecordAsync(store, old.AddMinutes(i)));
+        }
+
+        // Another session (an operator's query, a replay) holds a row lock on the oldest SENT record.
+        await using NpgsqlConnection holder = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using NpgsqlTransaction held = await holder.BeginTransactionAsync(Ct);
+        await using (var lockRow = new NpgsqlCommand($"SELECT id FROM \"{fixture.Schema}\".\"{options.TableName}\" WHERE id = $1 FOR UPDATE", holder, held)
+        {
+            Parameters = { new NpgsqlParameter<Guid> { TypedValue = ids[0] } },
+        })
+        {
+            (await lockRow.ExecuteScalarAsync(Ct)).Should().Be(ids[0]);
+        }
+
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        bounded.CancelAfter(TimeSpan.FromSeconds(20));
+        long deleted = await store.PurgeSentAsync(T0, 2, bounded.Token);
+
+        deleted.Should().Be(2, "the locked row is skipped, not waited for");
+        (await store.GetAsync(ids[0], Ct)).Should().NotBeNull();
+        (await store.GetAsync(ids[1], Ct)).Should().BeNull();
+        (await store.GetAsync(ids[2], Ct)).Should().BeNull();
+        await held.RollbackAsync(Ct);
+        (await store.PurgeSentAsync(T0, 2, Ct)).Should().Be(1);
     }
 
     [Fact]
@@ -127,5 +162,43 @@ public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixt
         }
 
         received.Should().Equal("marker");
+    }
+
+    private async Task<Guid> SentRecordAsync(PostgreSqlOutboxStore store, DateTimeOffset at)
+    {
+        var entry = new OutboxEntry(MessageId.NewId(at), "order.completed", "o-1", "{}", null, at);
+        await using (NpgsqlConnection connection = await fixture.DataSource.OpenConnectionAsync(Ct))
+        await using (NpgsqlTransaction transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            await store.EnqueueAsync(transaction, entry, Ct);
+            await transaction.CommitAsync(Ct);
+        }
+
+        OutboxMessage claimed = (await store.ClaimAsync(1, "setup-" + entry.Id, at, at.AddMinutes(5), Ct)).Single();
+        (await store.CompleteAsync([new OutboxOutcome(claimed.Id, claimed.LeaseOwner!, OutboxStatus.Sent, 0, at, at, null, null)], Ct)).Should().BeEmpty();
+        return entry.Id;
+    }
+
+    /// <summary>The plan of <paramref name="sql"/> with sequential scans priced out, one line per plan node.</summary>
+    private async Task<string> ExplainAsync(string sql, params NpgsqlParameter[] parameters)
+    {
+        await using NpgsqlConnection connection = await fixture.DataSource.OpenConnectionAsync(Ct);
+        await using (var off = new NpgsqlCommand("SET enable_seqscan = off", connection))
+        {
+            await off.ExecuteNonQueryAsync(Ct);
+        }
+
+        await using var explain = new NpgsqlCommand("EXPLAIN " + sql, connection);
+        explain.Parameters.AddRange(parameters);
+        var plan = new List<string>();
+        await using (NpgsqlDataReader reader = await explain.ExecuteReaderAsync(Ct))
+        {
+            while (await reader.ReadAsync(Ct))
+            {
+                plan.Add(reader.GetString(0));
+            }
+        }
+
+        return string.Join('\n', plan);
     }
 }

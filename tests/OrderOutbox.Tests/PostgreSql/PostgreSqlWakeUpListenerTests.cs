@@ -37,6 +37,23 @@ public sealed class PostgreSqlWakeUpListenerTests(PostgreSqlOutboxStoreFixture f
     }
 
     [Fact]
+    public async Task The_first_connect_wakes_the_dispatcher_for_records_committed_before_it_listened()
+    {
+        string channel = NewChannel();
+        var wakeUp = new OutboxWakeUp();
+        using PostgreSqlWakeUpListener listener = CreateListener(channel, wakeUp, TimeProvider.System);
+        wakeUp.WaitAsync().IsCompleted.Should().BeFalse("nothing has woken the dispatcher yet");
+        Task woken = wakeUp.WaitAsync();
+
+        await listener.StartAsync(Ct);
+        await listener.Listening.WaitAsync(EventTimeout, Ct);
+
+        await woken.WaitAsync(EventTimeout, Ct);
+        listener.NotificationCount.Should().Be(0, "the wake-up came from the connect, not from a notification");
+        await listener.StopAsync(Ct);
+    }
+
+    [Fact]
     public async Task A_rolled_back_enqueue_sends_no_notification()
     {
         string channel = NewChannel();

@@ -35,7 +35,7 @@ public sealed class SqlServerOrderOutboxBuilderExtensionsTests
         var store = provider.GetRequiredService<IOutboxStore>();
         store.Should().BeOfType<SqlServerOutboxStore>();
         provider.GetRequiredService<IOutboxAdmin>().Should().BeSameAs(store);
-        ((SqlServerOutboxStore)store).Sql.Claim.Should().Contain("FROM [ops].[outbox] WITH (UPDLOCK, READPAST, ROWLOCK)");
+        ((SqlServerOutboxStore)store).Sql.Claim.Should().Contain("FROM [ops].[outbox] WITH (UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK)");
     }
 
     [Fact]

@@ -44,24 +44,37 @@ public sealed class SqliteOutboxStoreTests(SqliteTestDatabase database) : IClass
         string table = SqliteTestDatabase.NewTableName("plan");
         SqliteOutboxStore store = await CreateStoreAsync(o => o.TableName = table);
 
-        await using SqliteConnection connection = await database.OpenAsync(Ct);
-        await using SqliteCommand command = connection.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + store.Sql.Claim;
-        command.Parameters.AddWithValue("@lease_owner", "o");
-        command.Parameters.AddWithValue("@lease_until", 1L);
-        command.Parameters.AddWithValue("@now", 1L);
-        command.Parameters.AddWithValue("@batch_size", 10);
-        var plan = new List<string>();
-        await using (SqliteDataReader reader = await command.ExecuteReaderAsync(Ct))
-        {
-            while (await reader.ReadAsync(Ct))
-            {
-                plan.Add(reader.GetString(3));
-            }
-        }
+        List<string> plan = await ExplainQueryPlanAsync(
+            store.Sql.Claim, ("@lease_owner", "o"), ("@lease_until", 1L), ("@now", 1L), ("@batch_size", 10));
 
         plan.Should().Contain(line => line.Contains($"ix_{table}_due", StringComparison.Ordinal), string.Join(" | ", plan));
         plan.Should().NotContain(line => line.StartsWith($"SCAN {table}", StringComparison.Ordinal) && !line.Contains("INDEX", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_purge_reads_the_partial_index_of_sent_records()
+    {
+        string table = SqliteTestDatabase.NewTableName("purge");
+        SqliteOutboxStore store = await CreateStoreAsync(o => o.TableName = table);
+
+        List<string> plan = await ExplainQueryPlanAsync(store.Sql.PurgeSent, ("@sent_before", 1L), ("@batch_size", 2_000));
+
+        plan.Should().Contain(line => line.Contains($"ix_{table}_sent", StringComparison.Ordinal), string.Join(" | ", plan));
+    }
+
+    [Fact]
+    public async Task EnsureSchema_adds_the_sent_index_to_a_table_created_without_it_and_keeps_its_rows()
+    {
+        string table = SqliteTestDatabase.NewTableName("upgrade");
+        SqliteOutboxStore store = await CreateStoreAsync(o => o.TableName = table);
+        await database.ExecuteScalarAsync($"DROP INDEX \"ix_{table}_sent\"", Ct); // a table as version 0.1.0 created it
+        OutboxEntry entry = Entry(T0);
+        await EnqueueAsync(store, entry);
+
+        await store.EnsureSchemaAsync(Ct);
+
+        (await database.ExecuteScalarAsync($"SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'ix_{table}_sent'", Ct)).Should().Be(1L);
+        (await store.GetAsync(entry.Id, Ct)).Should().NotBeNull();
     }
 
     [Fact]
@@ -234,4 +247,25 @@ public sealed class SqliteOutboxStoreTests(SqliteTestDatabase database) : IClass
 
     private static OutboxEntry Entry(DateTimeOffset createdAt)
         => new(MessageId.NewId(createdAt), "order.completed", "order-1", """{"orderId":"o-1"}""", null, createdAt);
+
+    /// <summary>The detail column of SQLite's <c>EXPLAIN QUERY PLAN</c> for <paramref name="sql"/>.</summary>
+    private async Task<List<string>> ExplainQueryPlanAsync(string sql, params (string Name, object Value)[] parameters)
+    {
+        await using SqliteConnection connection = await database.OpenAsync(Ct);
+        await using SqliteCommand command = connection.CreateCommand();
+        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
+        foreach ((string name, object value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+
+        var plan = new List<string>();
+        await using SqliteDataReader reader = await command.ExecuteReaderAsync(Ct);
+        while (await reader.ReadAsync(Ct))
+        {
+            plan.Add(reader.GetString(3));
+        }
+
+        return plan;
+    }
 }

@@ -32,6 +32,20 @@ public sealed class OutboxWriterTests : IDisposable
 
     private CancellationToken Ct => TestContext.Current.CancellationToken;
 
+    private static Activity StartTrace(string traceState)
+    {
+        var activity = new Activity("place-order");
+        activity.SetIdFormat(ActivityIdFormat.W3C);
+        activity.TraceStateString = traceState;
+        return activity.Start();
+    }
+
+    private async Task<string> EnqueueAndReadHeadersAsync()
+    {
+        await Writer().EnqueueAsync(_tx, "order.completed", new { A = 1 }, cancellationToken: Ct);
+        return _written.Single().Headers!;
+    }
+
     private OutboxWriter Writer(OutboxOptions? options = null) => new(_store, Options.Create(options ?? new OutboxOptions()), _time, new OutboxMetrics(null));
 
     [Fact]
@@ -82,17 +96,23 @@ public sealed class OutboxWriterTests : IDisposable
     [Fact]
     public async Task The_current_trace_context_is_captured_into_the_headers()
     {
-        using var activity = new Activity("place-order");
-        activity.SetIdFormat(ActivityIdFormat.W3C);
-        activity.TraceStateString = "congo=t61rcWkgMzE";
-        activity.Start();
+        using Activity activity = StartTrace("congo=t61rcWkgMzE");
 
-        await Writer().EnqueueAsync(_tx, "order.completed", new { A = 1 }, cancellationToken: Ct);
-
-        string headers = _written.Single().Headers!;
+        string headers = await EnqueueAndReadHeadersAsync();
         using JsonDocument doc = JsonDocument.Parse(headers);
         doc.RootElement.GetProperty("traceparent").GetString().Should().Be(activity.Id).And.StartWith("00-" + activity.TraceId);
         doc.RootElement.GetProperty("tracestate").GetString().Should().Be("congo=t61rcWkgMzE");
+    }
+
+    [Fact]
+    public async Task Headers_written_at_enqueue_hold_no_raw_control_character_even_when_the_trace_state_does()
+    {
+        using Activity activity = StartTrace("congo=a\0b\u0001c");
+
+        string headers = await EnqueueAndReadHeadersAsync();
+        headers.Should().NotContain("\0").And.NotContain("\u0001").And.Contain("\\u0000");
+        using JsonDocument doc = JsonDocument.Parse(headers);
+        doc.RootElement.GetProperty("tracestate").GetString().Should().Be("congo=a\0b\u0001c", "the JSON escape keeps the value");
     }
 
     [Fact]
@@ -136,6 +156,34 @@ public sealed class OutboxWriterTests : IDisposable
         await AssertStoreNotCalled();
         await Writer().EnqueueAsync(_tx, new string('t', 200), new { A = 1 }, cancellationToken: Ct);
         _written.Should().ContainSingle();
+    }
+
+    [Theory]
+    [InlineData("order\0completed", "U+0000", 5)]
+    [InlineData("order.completed\r", "U+000D", 15)]
+    [InlineData("\u001Border", "U+001B", 0)]
+    [InlineData("order\u0085", "U+0085", 5)]
+    public async Task A_message_type_with_a_control_character_is_refused_naming_the_character_and_where_it_is(string messageType, string character, int index)
+    {
+        Func<Task> act = () => Writer().EnqueueAsync(_tx, messageType, new { A = 1 }, "o-1", Ct);
+
+        ArgumentException error = (await act.Should().ThrowAsync<ArgumentException>()).Which;
+        error.ParamName.Should().Be("messageType");
+        error.Message.Should().Contain(character).And.Contain("index " + index);
+        await AssertStoreNotCalled();
+    }
+
+    [Fact]
+    public async Task An_aggregate_id_over_450_characters_or_with_a_control_character_is_refused_but_450_is_fine()
+    {
+        Func<Task> tooLong = () => Writer().EnqueueAsync(_tx, "order.completed", new { A = 1 }, new string('a', 451), Ct);
+        Func<Task> control = () => Writer().EnqueueAsync(_tx, "order.completed", new { A = 1 }, "order-1\n", Ct);
+
+        (await tooLong.Should().ThrowAsync<ArgumentException>()).Which.Should().Match<ArgumentException>(e => e.ParamName == "aggregateId" && e.Message.Contains("451") && e.Message.Contains("450"));
+        (await control.Should().ThrowAsync<ArgumentException>()).Which.Should().Match<ArgumentException>(e => e.ParamName == "aggregateId" && e.Message.Contains("U+000A"));
+        await AssertStoreNotCalled();
+        await Writer().EnqueueAsync(_tx, "order.completed", new { A = 1 }, new string('a', 450), Ct);
+        _written.Should().ContainSingle().Which.AggregateId.Should().HaveLength(450);
     }
 
     [Fact]

@@ -5,7 +5,7 @@ namespace OrderOutbox;
 /// <summary>
 /// The default <see cref="IBackoffPolicy"/>: the delay after the <i>n</i>-th failure is
 /// <c>InitialDelay × Multiplier^(n-1)</c>, capped at <see cref="BackoffOptions.MaxDelay"/>, for
-/// <see cref="BackoffOptions.MaxRetries"/> retries. With the defaults this is the seed's table: retries after
+/// <see cref="BackoffOptions.MaxRetries"/> retries. With the defaults: retries after
 /// 1, 2, 4, 8 and 16 minutes (0, 1, 3, 7, 15, 31 minutes after the first attempt), then dead letter.
 /// </summary>
 public sealed class ExponentialBackoffPolicy : IBackoffPolicy

@@ -2,7 +2,7 @@ using FluentAssertions;
 using Microsoft.Extensions.Options;
 using Xunit;
 
-namespace OrderOutbox.Tests.Backoff;
+namespace OrderOutbox.Tests;
 
 public sealed class ExponentialBackoffPolicyTests
 {
