@@ -62,6 +62,38 @@ internal sealed class SqlServerOutboxSql
         """;
 
     /// <summary>
+    /// The per-aggregate claim: as <see cref="ClaimTemplate"/>, and a record with an aggregate ID only when no record of
+    /// its aggregate inserted before it (smaller <c>seq</c>, the ever-increasing clustered key) is unfinished. The inner
+    /// read takes no READPAST: a row another claim holds must block, not vanish. Its
+    /// <c>status IN ('PENDING', 'FAILED', 'DEAD_LETTER')</c> matches <c>IX_&lt;table&gt;_aggregate</c>'s filter;
+    /// <c>$(DeadLetterRule)</c> is empty (dead letters hold) or filters dead letters out after the seek (continue).
+    /// </summary>
+    internal const string ClaimPerAggregateTemplate =
+        $"""
+        WITH due AS (
+            SELECT TOP (@batch_size) {Columns}
+            FROM [$(OutboxSchema)].[$(OutboxTable)] AS d WITH (UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK)
+            WHERE status IN ('PENDING', 'FAILED')
+              AND next_attempt_at <= @now
+              AND (locked_until IS NULL OR locked_until <= @now)
+              AND (d.aggregate_id IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM [$(OutboxSchema)].[$(OutboxTable)] AS e WITH (READCOMMITTEDLOCK)
+                  WHERE e.aggregate_id = d.aggregate_id AND e.seq < d.seq
+                    AND e.status IN ('PENDING', 'FAILED', 'DEAD_LETTER')$(DeadLetterRule)))
+            ORDER BY next_attempt_at
+        )
+        UPDATE due
+        SET locked_by = @lease_owner, locked_until = @lease_until
+        OUTPUT {InsertedColumns};
+        """;
+
+    /// <summary>The placeholder of <see cref="ClaimPerAggregateTemplate"/> for the dead-letter rule.</summary>
+    internal const string DeadLetterRuleToken = "$(DeadLetterRule)";
+
+    /// <summary>The dead-letter rule of <see cref="ClaimPerAggregateTemplate"/> when a dead letter does not hold its aggregate.</summary>
+    internal const string ContinueAfterDeadLetterRule = " AND e.status <> 'DEAD_LETTER'";
+
+    /// <summary>
     /// Writes a batch of outcomes (a JSON array), fenced by the lease owner — compared exactly: a binary collation, and
     /// equal lengths since SQL Server ignores trailing spaces in <c>=</c>; <c>OUTPUT inserted.id</c> lists the accepted
     /// ones. <c>sent_at</c>, <c>next_attempt_at</c> and <c>last_error</c> are kept when an outcome has none (a success
@@ -184,6 +216,9 @@ internal sealed class SqlServerOutboxSql
     {
         Insert = Expand(InsertTemplate, schema, table);
         Claim = Expand(ClaimTemplate, schema, table);
+        ClaimPerAggregate = Expand(ClaimPerAggregateTemplate, schema, table).Replace(DeadLetterRuleToken, "", StringComparison.Ordinal);
+        ClaimPerAggregateContinue = Expand(ClaimPerAggregateTemplate, schema, table)
+            .Replace(DeadLetterRuleToken, ContinueAfterDeadLetterRule, StringComparison.Ordinal);
         Complete = Expand(CompleteTemplate, schema, table);
         Release = Expand(ReleaseTemplate, schema, table);
         Statistics = Expand(StatisticsTemplate, schema, table);
@@ -200,6 +235,8 @@ internal sealed class SqlServerOutboxSql
         [
             new(nameof(InsertTemplate), Insert),
             new(nameof(ClaimTemplate), Claim),
+            new(nameof(ClaimPerAggregateTemplate), ClaimPerAggregate),
+            new(nameof(ClaimPerAggregateTemplate) + "/continue", ClaimPerAggregateContinue),
             new(nameof(CompleteTemplate), Complete),
             new(nameof(ReleaseTemplate), Release),
             new(nameof(StatisticsTemplate), Statistics),
@@ -216,6 +253,12 @@ internal sealed class SqlServerOutboxSql
     public string Insert { get; }
 
     public string Claim { get; }
+
+    /// <summary>The per-aggregate claim, dead letters holding their aggregate.</summary>
+    public string ClaimPerAggregate { get; }
+
+    /// <summary>The per-aggregate claim, dead letters not holding their aggregate.</summary>
+    public string ClaimPerAggregateContinue { get; }
 
     public string Complete { get; }
 

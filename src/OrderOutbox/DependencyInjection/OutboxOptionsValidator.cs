@@ -53,6 +53,33 @@ internal sealed class OutboxOptionsValidator : IValidateOptions<OutboxOptions>
             }
         }
 
+        if (options.Circuit is null)
+        {
+            failures.Add($"{nameof(OutboxOptions)}.{nameof(OutboxOptions.Circuit)} = null: circuit options are required.");
+        }
+        else
+        {
+            CircuitOptions circuit = options.Circuit;
+            const string prefix = nameof(OutboxOptions) + "." + nameof(OutboxOptions.Circuit);
+            if (AnnotatedOptions.Validate(circuit, prefix, failures))
+            {
+                if (!double.IsFinite(circuit.ProbeMultiplier))
+                {
+                    failures.Add($"{prefix}.{nameof(CircuitOptions.ProbeMultiplier)} = {AnnotatedOptions.Format(circuit.ProbeMultiplier)}: must be a number from 1 to 10.");
+                }
+
+                if (circuit.FailureRatio is { } ratio && !double.IsFinite(ratio))
+                {
+                    failures.Add($"{prefix}.{nameof(CircuitOptions.FailureRatio)} = {AnnotatedOptions.Format(ratio)}: must be null or a number from 0.01 to 1.");
+                }
+
+                if (circuit.ProbeInterval > circuit.MaxProbeInterval)
+                {
+                    failures.Add($"{prefix}.{nameof(CircuitOptions.ProbeInterval)} = {AnnotatedOptions.Format(circuit.ProbeInterval)}: must not exceed {prefix}.{nameof(CircuitOptions.MaxProbeInterval)} = {AnnotatedOptions.Format(circuit.MaxProbeInterval)}.");
+                }
+            }
+        }
+
         if (rangesValid)
         {
             // The engine cuts claims to what its workers can start within a lease (LeaseBudget), so only one call and

@@ -40,6 +40,7 @@ internal sealed partial class DispatchCycle : IDisposable
     private readonly TimeSpan _startMargin;
     private readonly int _maxOutstanding;
     private readonly int _minClaim;
+    private readonly Storage.ClaimOrdering _ordering;
     private readonly Channel<ClaimedRecord> _queue = Channel.CreateUnbounded<ClaimedRecord>(
         new UnboundedChannelOptions { SingleWriter = false, SingleReader = false, AllowSynchronousContinuations = false });
     private readonly SemaphoreSlim _room = new(0);
@@ -80,6 +81,7 @@ internal sealed partial class DispatchCycle : IDisposable
         _startMargin = LeaseBudget.StartMargin(options.DispatchTimeout);
         _maxOutstanding = LeaseBudget.MaxOutstanding(options);
         _minClaim = Math.Min(_batchSize, Math.Max(1, _maxOutstanding / 2));
+        _ordering = ClaimOrderingOf(options);
         _claimers = ClaimerCount(options);
         _refillBelow = _claimers * _batchSize;
         _runningClaimers = _claimers;
@@ -93,6 +95,17 @@ internal sealed partial class DispatchCycle : IDisposable
         => options.OneBatchPerCycle
             ? 1
             : Math.Clamp((options.MaxConcurrency + options.BatchSize - 1) / options.BatchSize, 1, MaxClaimers);
+
+    /// <summary>The store's claim rule for <see cref="OutboxOptions.Ordering"/> and <see cref="OutboxOptions.AfterDeadLetter"/>.</summary>
+    /// <param name="options">The engine's options.</param>
+    /// <returns>The claim ordering.</returns>
+    internal static Storage.ClaimOrdering ClaimOrderingOf(OutboxOptions options)
+        => (options.Ordering, options.AfterDeadLetter) switch
+        {
+            (OutboxOrdering.PerAggregate, AggregateDeadLetterMode.Continue) => Storage.ClaimOrdering.PerAggregateContinueAfterDeadLetter,
+            (OutboxOrdering.PerAggregate, _) => Storage.ClaimOrdering.PerAggregate,
+            _ => Storage.ClaimOrdering.Unordered,
+        };
 
     public void Dispose() => _room.Dispose();
 
@@ -159,7 +172,9 @@ internal sealed partial class DispatchCycle : IDisposable
                 IReadOnlyList<OutboxMessage> batch;
                 try
                 {
-                    batch = await _store.ClaimAsync(requested, _tokens.Next(), now, leaseUntil, _abortInFlight).ConfigureAwait(false);
+                    batch = _ordering == Storage.ClaimOrdering.Unordered
+                        ? await _store.ClaimAsync(requested, _tokens.Next(), now, leaseUntil, _abortInFlight).ConfigureAwait(false)
+                        : await _store.ClaimAsync(requested, _tokens.Next(), now, leaseUntil, _ordering, _abortInFlight).ConfigureAwait(false);
                 }
                 catch
                 {

@@ -17,3 +17,6 @@ public sealed class PostgreSqlAdminConformanceTests(PostgreSqlOutboxStoreFixture
 
 public sealed class PostgreSqlSchemaConformanceTests(PostgreSqlOutboxStoreFixture fixture)
     : SchemaConformanceTests<PostgreSqlOutboxStoreFixture>(fixture);
+
+public sealed class PostgreSqlOrderingConformanceTests(PostgreSqlOutboxStoreFixture fixture)
+    : OrderingConformanceTests<PostgreSqlOutboxStoreFixture>(fixture);

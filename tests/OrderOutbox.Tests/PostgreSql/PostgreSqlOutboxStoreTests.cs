@@ -29,6 +29,41 @@ public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixt
     }
 
     [Fact]
+    public async Task The_per_aggregate_claim_reads_the_due_index_and_probes_the_aggregate_index()
+    {
+        PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out _);
+        await store.EnsureSchemaAsync(Ct);
+
+        string plan = await ExplainAsync(
+            store.ClaimPerAggregateSql,
+            new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch },
+            new NpgsqlParameter<int> { TypedValue = 10 },
+            new NpgsqlParameter<string> { TypedValue = "owner" },
+            new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch });
+
+        plan.Should().Contain(store.DueIndexName, "the candidates come from the due-records index")
+            .And.Contain(store.AggregateIndexName, "the earlier-unfinished check is a probe of the aggregate index")
+            .And.Contain("Anti Join", "NOT EXISTS is planned as an anti-join, not a subplan per row");
+    }
+
+    [Fact]
+    public async Task EnsureSchema_adds_the_aggregate_index_to_a_table_created_without_it_and_keeps_the_rows()
+    {
+        PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out PostgreSqlOutboxOptions options);
+        await store.EnsureSchemaAsync(Ct);
+        await fixture.ExecuteScalarAsync($"DROP INDEX \"{fixture.Schema}\".\"{store.AggregateIndexName}\"", Ct);
+        await fixture.ExecuteScalarAsync(
+            $"INSERT INTO \"{fixture.Schema}\".\"{options.TableName}\" (id, message_type, aggregate_id, payload, next_attempt_at, created_at) " +
+            "VALUES (gen_random_uuid(), 't', 'order-1', '{}', now(), now())", Ct);
+
+        await store.EnsureSchemaAsync(Ct);
+
+        (await fixture.ExecuteScalarAsync(
+            $"SELECT count(*) FROM pg_indexes WHERE schemaname = '{fixture.Schema}' AND indexname = '{store.AggregateIndexName}'", Ct)).Should().Be(1L);
+        (await store.GetStatisticsAsync(Ct)).Pending.Should().Be(1);
+    }
+
+    [Fact]
     public async Task The_table_keeps_the_payload_as_text_and_checks_the_status()
     {
         PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out PostgreSqlOutboxOptions options);

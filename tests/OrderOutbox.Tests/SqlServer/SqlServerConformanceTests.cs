@@ -16,3 +16,6 @@ public sealed class SqlServerAdminConformanceTests(SqlServerOutboxStoreFixture f
 
 public sealed class SqlServerSchemaConformanceTests(SqlServerOutboxStoreFixture fixture)
     : SchemaConformanceTests<SqlServerOutboxStoreFixture>(fixture);
+
+public sealed class SqlServerOrderingConformanceTests(SqlServerOutboxStoreFixture fixture)
+    : OrderingConformanceTests<SqlServerOutboxStoreFixture>(fixture);

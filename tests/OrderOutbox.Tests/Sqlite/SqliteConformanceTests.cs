@@ -16,3 +16,6 @@ public sealed class SqliteAdminConformanceTests(SqliteOutboxStoreFixture fixture
 
 public sealed class SqliteSchemaConformanceTests(SqliteOutboxStoreFixture fixture)
     : SchemaConformanceTests<SqliteOutboxStoreFixture>(fixture);
+
+public sealed class SqliteOrderingConformanceTests(SqliteOutboxStoreFixture fixture)
+    : OrderingConformanceTests<SqliteOutboxStoreFixture>(fixture);

@@ -1,4 +1,5 @@
 using System.Data.Common;
+using OrderOutbox.Storage;
 
 namespace OrderOutbox.Tests.Support;
 
@@ -15,7 +16,7 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
 
     public InMemoryOutboxStore(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
 
-    /// <summary>Thrown by the next <see cref="ClaimAsync"/> calls while it returns an exception.</summary>
+    /// <summary>Thrown by the next <see cref="ClaimAsync(int, string, DateTimeOffset, DateTimeOffset, ClaimOrdering, CancellationToken)"/> calls while it returns an exception.</summary>
     public Func<Exception?>? ClaimFailure { get; set; }
 
     /// <summary>Thrown by <see cref="CompleteAsync"/> while it returns an exception.</summary>
@@ -24,7 +25,7 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
     /// <summary>Awaited at the start of every <see cref="CompleteAsync"/> (to hold writes back).</summary>
     public Func<Task>? BeforeComplete { get; set; }
 
-    /// <summary>Awaited at the start of every <see cref="ClaimAsync"/> (to hold claims back).</summary>
+    /// <summary>Awaited at the start of every <see cref="ClaimAsync(int, string, DateTimeOffset, DateTimeOffset, ClaimOrdering, CancellationToken)"/> (to hold claims back).</summary>
     public Func<Task>? BeforeClaim { get; set; }
 
     public List<string> ClaimTokens { get; } = [];
@@ -84,17 +85,30 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
         return ids;
     }
 
-    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
+        => ClaimAsync(batchSize, leaseOwner, now, leaseUntil, ClaimOrdering.Unordered, cancellationToken);
+
+    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(
+        int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, ClaimOrdering ordering, CancellationToken cancellationToken = default)
     {
         if (BeforeClaim is { } before)
         {
             await before();
         }
 
-        return await ClaimNowAsync(batchSize, leaseOwner, now, leaseUntil, cancellationToken);
+        return await ClaimNowAsync(batchSize, leaseOwner, now, leaseUntil, ordering, cancellationToken);
     }
 
-    private Task<IReadOnlyList<OutboxMessage>> ClaimNowAsync(int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken)
+    /// <summary>Whether an earlier record (by ID text order = UUIDv7 order) of <paramref name="row"/>'s aggregate is unfinished.</summary>
+    private bool HasEarlierUnfinished(Row row, ClaimOrdering ordering)
+        => row.AggregateId is { } aggregate
+           && _rows.Values.Any(e => e.AggregateId == aggregate
+               && string.CompareOrdinal(e.Id.ToString(), row.Id.ToString()) < 0
+               && (e.Status is OutboxStatus.Pending or OutboxStatus.Failed
+                   || (e.Status == OutboxStatus.DeadLetter && ordering == ClaimOrdering.PerAggregate)));
+
+    private Task<IReadOnlyList<OutboxMessage>> ClaimNowAsync(
+        int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, ClaimOrdering ordering, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         try
@@ -111,7 +125,8 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
                 var due = _rows.Values
                     .Where(r => r.Status is OutboxStatus.Pending or OutboxStatus.Failed
                         && r.NextAttemptAt <= now
-                        && (r.LockedUntil is null || r.LockedUntil <= now))
+                        && (r.LockedUntil is null || r.LockedUntil <= now)
+                        && (ordering == ClaimOrdering.Unordered || !HasEarlierUnfinished(r, ordering)))
                     .OrderBy(r => r.NextAttemptAt)
                     .ThenBy(r => r.Id.ToString())
                     .Take(batchSize)
