@@ -553,7 +553,8 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     {
         using NpgsqlCommand command = CreateCommand(
             connection,
-            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL");
+            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL " +
+            "AND to_regclass($5) IS NOT NULL");
         foreach (string name in _schemaObjects)
         {
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
@@ -564,10 +565,6 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
 
     private static string Quote(string validatedIdentifier) => "\"" + validatedIdentifier + "\"";
 
-    /// <summary>
-    /// An index name derived from the table name. PostgreSQL truncates identifiers to 63 bytes, which could make two
-    /// long derived names collide; longer names keep a prefix and add a hash of the full table name instead.
-    /// </summary>
     // The inner WHERE repeats the partial index predicate (status IN ('PENDING', 'FAILED')) literally, so the planner
     // reads only the due-records index, whatever the size of the SENT history.
     private static string ClaimStatement(string qTable, string aggregateRule) =>
@@ -580,6 +577,10 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         "RETURNING o.id, o.message_type, o.aggregate_id, o.payload, o.headers, o.status, o.retry_count, o.created_at, " +
         "o.next_attempt_at, o.last_attempt_at, o.sent_at, o.last_error, o.locked_by, o.locked_until";
 
+    /// <summary>
+    /// An index name derived from the table name. PostgreSQL truncates identifiers to 63 bytes, which could make two
+    /// long derived names collide; longer names keep a prefix and add a hash of the full table name instead.
+    /// </summary>
     private static string IndexName(string table, string suffix)
     {
         string name = table + "_" + suffix;

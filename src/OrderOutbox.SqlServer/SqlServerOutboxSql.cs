@@ -66,9 +66,14 @@ internal sealed class SqlServerOutboxSql
     /// its aggregate inserted before it (smaller <c>seq</c>, the ever-increasing clustered key) is unfinished. The inner
     /// read takes no READPAST: a row another claim holds must block, not vanish. Its
     /// <c>status IN ('PENDING', 'FAILED', 'DEAD_LETTER')</c> matches <c>IX_&lt;table&gt;_aggregate</c>'s filter;
-    /// <c>$(DeadLetterRule)</c> is empty (dead letters hold) or filters dead letters out after the seek (continue).
+    /// the continue variant filters dead letters out after the seek.
     /// </summary>
-    internal const string ClaimPerAggregateTemplate =
+    internal const string ClaimPerAggregateTemplate = ClaimPerAggregateHead + ClaimPerAggregateTail;
+
+    /// <summary>As <see cref="ClaimPerAggregateTemplate"/>, but a dead letter does not hold the records after it.</summary>
+    internal const string ClaimPerAggregateContinueTemplate = ClaimPerAggregateHead + " AND e.status <> 'DEAD_LETTER'" + ClaimPerAggregateTail;
+
+    private const string ClaimPerAggregateHead =
         $"""
         WITH due AS (
             SELECT TOP (@batch_size) {Columns}
@@ -79,19 +84,18 @@ internal sealed class SqlServerOutboxSql
               AND (d.aggregate_id IS NULL OR NOT EXISTS (
                   SELECT 1 FROM [$(OutboxSchema)].[$(OutboxTable)] AS e WITH (READCOMMITTEDLOCK)
                   WHERE e.aggregate_id = d.aggregate_id AND e.seq < d.seq
-                    AND e.status IN ('PENDING', 'FAILED', 'DEAD_LETTER')$(DeadLetterRule)))
+                    AND e.status IN ('PENDING', 'FAILED', 'DEAD_LETTER')
+        """;
+
+    private const string ClaimPerAggregateTail =
+        $"""
+        ))
             ORDER BY next_attempt_at
         )
         UPDATE due
         SET locked_by = @lease_owner, locked_until = @lease_until
         OUTPUT {InsertedColumns};
         """;
-
-    /// <summary>The placeholder of <see cref="ClaimPerAggregateTemplate"/> for the dead-letter rule.</summary>
-    internal const string DeadLetterRuleToken = "$(DeadLetterRule)";
-
-    /// <summary>The dead-letter rule of <see cref="ClaimPerAggregateTemplate"/> when a dead letter does not hold its aggregate.</summary>
-    internal const string ContinueAfterDeadLetterRule = " AND e.status <> 'DEAD_LETTER'";
 
     /// <summary>
     /// Writes a batch of outcomes (a JSON array), fenced by the lease owner — compared exactly: a binary collation, and
@@ -216,9 +220,8 @@ internal sealed class SqlServerOutboxSql
     {
         Insert = Expand(InsertTemplate, schema, table);
         Claim = Expand(ClaimTemplate, schema, table);
-        ClaimPerAggregate = Expand(ClaimPerAggregateTemplate, schema, table).Replace(DeadLetterRuleToken, "", StringComparison.Ordinal);
-        ClaimPerAggregateContinue = Expand(ClaimPerAggregateTemplate, schema, table)
-            .Replace(DeadLetterRuleToken, ContinueAfterDeadLetterRule, StringComparison.Ordinal);
+        ClaimPerAggregate = Expand(ClaimPerAggregateTemplate, schema, table);
+        ClaimPerAggregateContinue = Expand(ClaimPerAggregateContinueTemplate, schema, table);
         Complete = Expand(CompleteTemplate, schema, table);
         Release = Expand(ReleaseTemplate, schema, table);
         Statistics = Expand(StatisticsTemplate, schema, table);
@@ -236,7 +239,7 @@ internal sealed class SqlServerOutboxSql
             new(nameof(InsertTemplate), Insert),
             new(nameof(ClaimTemplate), Claim),
             new(nameof(ClaimPerAggregateTemplate), ClaimPerAggregate),
-            new(nameof(ClaimPerAggregateTemplate) + "/continue", ClaimPerAggregateContinue),
+            new(nameof(ClaimPerAggregateContinueTemplate), ClaimPerAggregateContinue),
             new(nameof(CompleteTemplate), Complete),
             new(nameof(ReleaseTemplate), Release),
             new(nameof(StatisticsTemplate), Statistics),

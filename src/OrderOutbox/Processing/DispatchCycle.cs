@@ -41,6 +41,7 @@ internal sealed partial class DispatchCycle : IDisposable
     private readonly int _maxOutstanding;
     private readonly int _minClaim;
     private readonly Storage.ClaimOrdering _ordering;
+    private readonly EndpointCircuits? _circuits;
     private readonly Channel<ClaimedRecord> _queue = Channel.CreateUnbounded<ClaimedRecord>(
         new UnboundedChannelOptions { SingleWriter = false, SingleReader = false, AllowSynchronousContinuations = false });
     private readonly SemaphoreSlim _room = new(0);
@@ -64,8 +65,10 @@ internal sealed partial class DispatchCycle : IDisposable
         TimeProvider time,
         ILogger logger,
         CancellationToken stopClaiming,
-        CancellationToken abortInFlight)
+        CancellationToken abortInFlight,
+        EndpointCircuits? circuits = null)
     {
+        _circuits = circuits;
         _store = store;
         _executor = executor;
         _writer = writer;
@@ -167,6 +170,19 @@ internal sealed partial class DispatchCycle : IDisposable
                     break;
                 }
 
+                // Every endpoint's circuit open: claim nothing, or only the probe (and then stop).
+                int limit = _circuits?.ClaimLimit() ?? int.MaxValue;
+                bool probeOnly = limit < requested;
+                if (probeOnly)
+                {
+                    Interlocked.Add(ref _outstanding, limit - requested);
+                    requested = limit;
+                    if (requested == 0)
+                    {
+                        break;
+                    }
+                }
+
                 DateTimeOffset now = _time.GetUtcNow();
                 DateTimeOffset leaseUntil = now + _leaseDuration;
                 IReadOnlyList<OutboxMessage> batch;
@@ -194,7 +210,7 @@ internal sealed partial class DispatchCycle : IDisposable
                     }
                 }
 
-                if (count < requested || _oneBatch)
+                if (count < requested || _oneBatch || probeOnly)
                 {
                     break;
                 }
@@ -328,13 +344,38 @@ internal sealed partial class DispatchCycle : IDisposable
                 continue;
             }
 
+            string? endpoint = null;
+            CircuitAdmission admission = CircuitAdmission.Attempt;
+            if (_circuits is not null)
+            {
+                endpoint = _circuits.EndpointOf(message);
+                admission = _circuits.Admit(endpoint);
+                if (admission == CircuitAdmission.Hold)
+                {
+                    // The endpoint's circuit is open: not attempted, no retry spent; due again as it was.
+                    AddRelease(message);
+                    Finished();
+                    continue;
+                }
+            }
+
+            CircuitResult circuitResult = CircuitResult.Abandoned;
             try
             {
                 AttemptClassification? verdict = await _executor.ExecuteAsync(message, timeout, _abortInFlight).ConfigureAwait(false);
                 if (verdict is { } attempt)
                 {
                     Interlocked.Increment(ref _attempted);
-                    _writer.Add(attempt, message, claimed.LeaseUntil);
+                    circuitResult = attempt.CircuitResult;
+                    if (admission == CircuitAdmission.Probe && circuitResult == CircuitResult.EndpointFailure)
+                    {
+                        // A failed probe tells the endpoint is still down, nothing about the record: its retry is not spent.
+                        AddRelease(message);
+                    }
+                    else
+                    {
+                        _writer.Add(attempt, message, claimed.LeaseUntil);
+                    }
                 }
                 else
                 {
@@ -345,6 +386,13 @@ internal sealed partial class DispatchCycle : IDisposable
             {
                 // Nothing recorded: the lease expires and the record is attempted again (at-least-once).
                 LogDispatchCrashed(ex, message.Id);
+            }
+            finally
+            {
+                if (endpoint is not null)
+                {
+                    _circuits!.Record(endpoint, circuitResult, admission == CircuitAdmission.Probe);
+                }
             }
 
             Finished();
