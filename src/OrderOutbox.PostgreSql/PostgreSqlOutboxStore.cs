@@ -26,7 +26,21 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
 
     private const string Columns =
         "id, message_type, aggregate_id, payload, headers, status, retry_count, created_at, next_attempt_at, " +
-        "last_attempt_at, sent_at, last_error, locked_by, locked_until";
+        "last_attempt_at, sent_at, last_error, locked_by, locked_until, requeued_at";
+
+    // The filter of a replay, its dry run and its listing: $1 message type, $2 aggregate ID, $3/$4 created range,
+    // $5/$6 last-attempt range, $7 text in last_error, $8 explicit IDs; a NULL parameter is no condition. The scan is
+    // driven by the partial index of dead letters (status = 'DEAD_LETTER', by id), never by the SENT history.
+    private const string DeadLetterFilterSql =
+        "status = 'DEAD_LETTER' " +
+        "AND ($1::text IS NULL OR message_type = $1::text) " +
+        "AND ($2::text IS NULL OR aggregate_id = $2::text) " +
+        "AND ($3::timestamptz IS NULL OR created_at >= $3::timestamptz) " +
+        "AND ($4::timestamptz IS NULL OR created_at < $4::timestamptz) " +
+        "AND ($5::timestamptz IS NULL OR last_attempt_at >= $5::timestamptz) " +
+        "AND ($6::timestamptz IS NULL OR last_attempt_at < $6::timestamptz) " +
+        "AND ($7::text IS NULL OR strpos(last_error, $7::text) > 0) " +
+        "AND ($8::uuid[] IS NULL OR id = ANY($8::uuid[]))";
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _timeProvider;
@@ -46,10 +60,13 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     private readonly string _releaseSql;
     private readonly string _getSql;
     private readonly string _statisticsSql;
-    private readonly string _listDeadLettersSql;
-    private readonly string _listDeadLettersAfterSql;
     private readonly string _requeueSql;
-    private readonly string _requeueAllSql;
+    private readonly string _countDeadLettersSql;
+    private readonly string _listFilteredSql;
+    private readonly string _listFilteredAfterSql;
+    private readonly string _replaySql;
+    private readonly string _replayAfterSql;
+    private readonly string _sentIndexName;
     private readonly string _purgeSql;
     private readonly string _schemaSql;
 
@@ -91,6 +108,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
             qTable, qSchema + "." + Quote(dueIndex), qSchema + "." + Quote(deadIndex), qSchema + "." + Quote(sentIndex),
             qSchema + "." + Quote(aggregateIndex),
         ];
+        _sentIndexName = _schemaObjects[3];
         _schemaLockKey = StableHash("OrderOutbox.EnsureSchema:" + schema + "." + table);
 
         _insertSql =
@@ -130,19 +148,36 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
 
         _getSql = $"SELECT {Columns} FROM {qTable} WHERE id = $1";
 
+        // Reads only the partial indexes: the due index (status IN ('PENDING', 'FAILED'), repeated literally so the planner
+        // matches it) and the dead-letter index; SENT is the planner's row estimate of the partial SENT index.
         _statisticsSql =
-            "SELECT status AS Status, count(*) AS Total, " +
-            "count(*) FILTER (WHERE status IN ('PENDING', 'FAILED') AND locked_until > @now) AS Leased " +
-            $"FROM {qTable} GROUP BY status;\n" +
-            $"SELECT @now - min(next_attempt_at) FROM {qTable} WHERE status IN ('PENDING', 'FAILED') AND next_attempt_at <= @now;";
+            "SELECT count(*) FILTER (WHERE status = 'PENDING'), count(*) FILTER (WHERE status = 'FAILED'), " +
+            "count(*) FILTER (WHERE next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)), " +
+            "count(*) FILTER (WHERE locked_until > $1), " +
+            "$1 - min(next_attempt_at) FILTER (WHERE next_attempt_at <= $1), " +
+            $"(SELECT count(*) FROM {qTable} WHERE status = 'DEAD_LETTER'), " +
+            "(SELECT CASE WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::bigint END FROM pg_catalog.pg_class AS c WHERE c.oid = to_regclass($2)) " +
+            $"FROM {qTable} WHERE status IN ('PENDING', 'FAILED')";
 
-        _listDeadLettersSql = $"SELECT {Columns} FROM {qTable} WHERE status = 'DEAD_LETTER' ORDER BY id LIMIT $1";
-        _listDeadLettersAfterSql = $"SELECT {Columns} FROM {qTable} WHERE status = 'DEAD_LETTER' AND id > $2 ORDER BY id LIMIT $1";
+        _countDeadLettersSql = $"SELECT count(*) FROM {qTable} WHERE {DeadLetterFilterSql}";
+        _listFilteredSql = $"SELECT {Columns} FROM {qTable} WHERE {DeadLetterFilterSql} ORDER BY id LIMIT $9";
+        _listFilteredAfterSql = $"SELECT {Columns} FROM {qTable} WHERE {DeadLetterFilterSql} AND id > $10 ORDER BY id LIMIT $9";
+
+        // One batch of a replay: one statement, one short transaction. The outer status check keeps a record that left
+        // DEAD_LETTER since the inner SELECT's snapshot from being requeued.
+        const string replaySet =
+            "SET status = 'PENDING', retry_count = 0, next_attempt_at = $10, locked_by = NULL, locked_until = NULL, requeued_at = $10 ";
+        _replaySql =
+            $"UPDATE {qTable} {replaySet}WHERE status = 'DEAD_LETTER' AND id IN (" +
+            $"SELECT id FROM {qTable} WHERE {DeadLetterFilterSql} ORDER BY id LIMIT $9) RETURNING id";
+        _replayAfterSql =
+            $"UPDATE {qTable} {replaySet}WHERE status = 'DEAD_LETTER' AND id IN (" +
+            $"SELECT id FROM {qTable} WHERE {DeadLetterFilterSql} AND id > $11 ORDER BY id LIMIT $9) RETURNING id";
+
 
         const string requeueSet =
-            "SET status = 'PENDING', retry_count = 0, next_attempt_at = @now, locked_by = NULL, locked_until = NULL ";
+            "SET status = 'PENDING', retry_count = 0, next_attempt_at = @now, locked_by = NULL, locked_until = NULL, requeued_at = @now ";
         _requeueSql = $"UPDATE {qTable} {requeueSet}WHERE id = @id AND status = 'DEAD_LETTER'";
-        _requeueAllSql = $"UPDATE {qTable} {requeueSet}WHERE status = 'DEAD_LETTER'";
 
         // The inner WHERE repeats the sent index's predicate literally, so the batch is read from that partial index; rows
         // another session holds (an operator's query, a replay) are skipped, not waited for — the next purge takes them.
@@ -171,6 +206,12 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
 
     /// <summary>The name of the partial index of due records (for plan tests).</summary>
     internal string DueIndexName { get; }
+
+    /// <summary>The statistics statement (for plan tests): $1 now, $2 the qualified name of the SENT index.</summary>
+    internal string StatisticsSql => _statisticsSql;
+
+    /// <summary>The qualified, quoted name of the partial index of SENT records (the statistics' $2).</summary>
+    internal string QualifiedSentIndexName => _sentIndexName;
 
     /// <summary>The purge statement, one batch (for plan tests).</summary>
     internal string PurgeSql => _purgeSql;
@@ -401,25 +442,23 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            SqlMapper.GridReader grid = await connection.QueryMultipleAsync(new CommandDefinition(
-                _statisticsSql, new { now }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            await using (grid.ConfigureAwait(false))
+            using NpgsqlCommand command = CreateCommand(connection, _statisticsSql);
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now.ToUniversalTime() });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _sentIndexName });
+            NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
             {
-                long pending = 0, sent = 0, failed = 0, deadLetter = 0, leased = 0;
-                foreach ((string status, long total, long leasedOfStatus) in await grid.ReadAsync<(string, long, long)>().ConfigureAwait(false))
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                return new OutboxStatistics
                 {
-                    leased += leasedOfStatus;
-                    switch (OutboxStatusText.Parse(status))
-                    {
-                        case OutboxStatus.Pending: pending = total; break;
-                        case OutboxStatus.Sent: sent = total; break;
-                        case OutboxStatus.Failed: failed = total; break;
-                        case OutboxStatus.DeadLetter: deadLetter = total; break;
-                    }
-                }
-
-                TimeSpan? oldestDueAge = await grid.ReadSingleAsync<TimeSpan?>().ConfigureAwait(false);
-                return new OutboxStatistics(pending, sent, failed, deadLetter, leased, oldestDueAge);
+                    Pending = reader.GetInt64(0),
+                    Failed = reader.GetInt64(1),
+                    Due = reader.GetInt64(2),
+                    Leased = reader.GetInt64(3),
+                    OldestDueAge = reader.IsDBNull(4) ? null : reader.GetFieldValue<TimeSpan>(4),
+                    DeadLetter = reader.GetInt64(5),
+                    SentEstimate = reader.IsDBNull(6) ? null : reader.GetInt64(6),
+                };
             }
         }
     }
@@ -438,23 +477,8 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     }
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
-        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            using NpgsqlCommand command = CreateCommand(connection, after is null ? _listDeadLettersSql : _listDeadLettersAfterSql);
-            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
-            if (after is { } afterId)
-            {
-                command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = afterId });
-            }
-
-            return await ReadMessagesAsync(command, limit, cancellationToken).ConfigureAwait(false);
-        }
-    }
+    public Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
+        => ListDeadLettersAsync(DeadLetterFilter.All, limit, after, cancellationToken);
 
     /// <inheritdoc/>
     public async Task<bool> RequeueDeadLetterAsync(Guid id, CancellationToken cancellationToken = default)
@@ -471,13 +495,75 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
 
     /// <inheritdoc/>
     public async Task<int> RequeueAllDeadLettersAsync(CancellationToken cancellationToken = default)
+        => DeadLetterReplay.ToInt32(await RequeueDeadLettersAsync(DeadLetterFilter.All, DeadLetterFilter.DefaultBatchSize, null, cancellationToken).ConfigureAwait(false));
+
+    /// <inheritdoc/>
+    public async Task<long> CountDeadLettersAsync(DeadLetterFilter filter, CancellationToken cancellationToken = default)
     {
-        DateTimeOffset now = _timeProvider.GetUtcNow();
+        DeadLetterReplay.ValidateFilter(filter);
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            return await connection.ExecuteAsync(new CommandDefinition(
-                _requeueAllSql, new { now }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
+            using NpgsqlCommand command = CreateCommand(connection, _countDeadLettersSql);
+            AddFilterParameters(command, filter);
+            return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(
+        DeadLetterFilter filter, int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
+    {
+        DeadLetterReplay.ValidateListing(filter, limit);
+        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            using NpgsqlCommand command = CreateCommand(connection, after is null ? _listFilteredSql : _listFilteredAfterSql);
+            AddFilterParameters(command, filter);
+            command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
+            if (after is { } afterId)
+            {
+                command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = afterId });
+            }
+
+            return await ReadMessagesAsync(command, limit, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <inheritdoc/>
+    public async Task<long> RequeueDeadLettersAsync(
+        DeadLetterFilter filter, int batchSize = DeadLetterFilter.DefaultBatchSize, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        DeadLetterReplay.Validate(filter, batchSize);
+        NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await DeadLetterReplay.RunAsync(
+                progress,
+                async (after, ct) =>
+                {
+                    using NpgsqlCommand command = CreateCommand(connection, after is null ? _replaySql : _replayAfterSql);
+                    AddFilterParameters(command, filter);
+                    command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
+                    command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = _timeProvider.GetUtcNow().ToUniversalTime() });
+                    if (after is { } afterId)
+                    {
+                        command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = afterId });
+                    }
+
+                    var ids = new List<Guid>(Math.Min(batchSize, 1024));
+                    NpgsqlDataReader reader = await command.ExecuteReaderAsync(ct).ConfigureAwait(false);
+                    await using (reader.ConfigureAwait(false))
+                    {
+                        while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                        {
+                            ids.Add(reader.GetGuid(0));
+                        }
+                    }
+
+                    return ids;
+                },
+                cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -506,6 +592,21 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
 
     private static NpgsqlConnection OpenConnectionOf(DbTransaction transaction)
         => StoreTransaction.Require<NpgsqlTransaction>(transaction, "PostgreSQL").Connection!;
+
+    /// <summary>Adds $1 to $8 of <see cref="DeadLetterFilterSql"/>, typed, NULL for a condition that is not set.</summary>
+    private static void AddFilterParameters(NpgsqlCommand command, DeadLetterFilter filter)
+    {
+        command.Parameters.Add(NullableParameter(filter.MessageType, NpgsqlDbType.Text));
+        command.Parameters.Add(NullableParameter(filter.AggregateId, NpgsqlDbType.Text));
+        command.Parameters.Add(NullableParameter(filter.CreatedFrom?.ToUniversalTime(), NpgsqlDbType.TimestampTz));
+        command.Parameters.Add(NullableParameter(filter.CreatedBefore?.ToUniversalTime(), NpgsqlDbType.TimestampTz));
+        command.Parameters.Add(NullableParameter(filter.LastAttemptFrom?.ToUniversalTime(), NpgsqlDbType.TimestampTz));
+        command.Parameters.Add(NullableParameter(filter.LastAttemptBefore?.ToUniversalTime(), NpgsqlDbType.TimestampTz));
+        command.Parameters.Add(NullableParameter(filter.LastErrorContains, NpgsqlDbType.Text));
+        command.Parameters.Add(NullableParameter(filter.Ids?.Distinct().ToArray(), NpgsqlDbType.Array | NpgsqlDbType.Uuid));
+    }
+
+    private static NpgsqlParameter NullableParameter(object? value, NpgsqlDbType type) => new() { Value = value ?? DBNull.Value, NpgsqlDbType = type };
 
     private NpgsqlCommand CreateCommand(NpgsqlConnection connection, string sql)
     {
@@ -542,6 +643,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
                     LastError = reader.IsDBNull(11) ? null : reader.GetString(11),
                     LeaseOwner = reader.IsDBNull(12) ? null : reader.GetString(12),
                     LeaseExpiresAt = reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13),
+                    RequeuedAt = reader.IsDBNull(14) ? null : reader.GetFieldValue<DateTimeOffset>(14),
                 });
             }
         }
@@ -554,7 +656,8 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         using NpgsqlCommand command = CreateCommand(
             connection,
             "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL " +
-            "AND to_regclass($5) IS NOT NULL");
+            "AND to_regclass($5) IS NOT NULL " +
+            "AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'requeued_at' AND NOT attisdropped)");
         foreach (string name in _schemaObjects)
         {
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
@@ -575,7 +678,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         " ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED) " +
         $"UPDATE {qTable} AS o SET locked_by = $3, locked_until = $4 FROM due WHERE o.id = due.id " +
         "RETURNING o.id, o.message_type, o.aggregate_id, o.payload, o.headers, o.status, o.retry_count, o.created_at, " +
-        "o.next_attempt_at, o.last_attempt_at, o.sent_at, o.last_error, o.locked_by, o.locked_until";
+        "o.next_attempt_at, o.last_attempt_at, o.sent_at, o.last_error, o.locked_by, o.locked_until, o.requeued_at";
 
     /// <summary>
     /// An index name derived from the table name. PostgreSQL truncates identifiers to 63 bytes, which could make two

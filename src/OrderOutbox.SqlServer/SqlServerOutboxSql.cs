@@ -24,13 +24,31 @@ internal sealed class SqlServerOutboxSql
     /// <summary>The columns read into an <see cref="OutboxMessage"/>, in the order the store reads them.</summary>
     internal const string Columns =
         "id, message_type, aggregate_id, payload, headers, status, retry_count, created_at, " +
-        "next_attempt_at, last_attempt_at, sent_at, last_error, locked_by, locked_until";
+        "next_attempt_at, last_attempt_at, sent_at, last_error, locked_by, locked_until, requeued_at";
 
     /// <summary>The <see cref="Columns"/> of the rows an <c>UPDATE</c> changed.</summary>
     internal const string InsertedColumns =
         "inserted.id, inserted.message_type, inserted.aggregate_id, inserted.payload, inserted.headers, " +
         "inserted.status, inserted.retry_count, inserted.created_at, inserted.next_attempt_at, " +
-        "inserted.last_attempt_at, inserted.sent_at, inserted.last_error, inserted.locked_by, inserted.locked_until";
+        "inserted.last_attempt_at, inserted.sent_at, inserted.last_error, inserted.locked_by, inserted.locked_until, inserted.requeued_at";
+
+    /// <summary>
+    /// The filter of a replay, its dry run and its listing; a NULL parameter is no condition. Text is compared exactly
+    /// (binary collation), whatever the database's collation; the IDs come as a JSON array. The statements that use it
+    /// end with <c>OPTION (RECOMPILE)</c>, so each plan is made for the conditions actually set.
+    /// </summary>
+    internal const string DeadLetterFilter =
+        """
+        status = 'DEAD_LETTER'
+          AND (@message_type IS NULL OR message_type = @message_type COLLATE Latin1_General_BIN2)
+          AND (@aggregate_id IS NULL OR aggregate_id = @aggregate_id COLLATE Latin1_General_BIN2)
+          AND (@created_from IS NULL OR created_at >= @created_from)
+          AND (@created_before IS NULL OR created_at < @created_before)
+          AND (@attempt_from IS NULL OR last_attempt_at >= @attempt_from)
+          AND (@attempt_before IS NULL OR last_attempt_at < @attempt_before)
+          AND (@error_text IS NULL OR CHARINDEX(@error_text COLLATE Latin1_General_BIN2, last_error COLLATE Latin1_General_BIN2) > 0)
+          AND (@ids IS NULL OR id IN (SELECT CAST(j.[value] AS uniqueidentifier) FROM OPENJSON(@ids) AS j))
+        """;
 
     /// <summary>
     /// The sort key of IDs in .NET <see cref="Guid"/> order (= UUIDv7 time order = PostgreSQL's and SQLite's):
@@ -143,17 +161,23 @@ internal sealed class SqlServerOutboxSql
                AND DATALENGTH(t.locked_by) = DATALENGTH(r.lease_owner);
         """;
 
+    /// <summary>
+    /// Counts over the filtered indexes (due records, dead letters: their WHERE repeats each filter with literals) and
+    /// the table's row count from <c>sys.partitions</c> (catalog metadata, no scan), from which the store estimates SENT.
+    /// </summary>
     internal const string StatisticsTemplate =
         """
         SELECT
-            ISNULL(SUM(CASE WHEN status = 'PENDING' THEN CAST(1 AS bigint) ELSE 0 END), 0) AS pending,
-            ISNULL(SUM(CASE WHEN status = 'SENT' THEN CAST(1 AS bigint) ELSE 0 END), 0) AS sent,
-            ISNULL(SUM(CASE WHEN status = 'FAILED' THEN CAST(1 AS bigint) ELSE 0 END), 0) AS failed,
-            ISNULL(SUM(CASE WHEN status = 'DEAD_LETTER' THEN CAST(1 AS bigint) ELSE 0 END), 0) AS dead_letter,
-            ISNULL(SUM(CASE WHEN status IN ('PENDING', 'FAILED') AND locked_until > @now THEN CAST(1 AS bigint) ELSE 0 END), 0) AS leased,
-            (SELECT MIN(d.next_attempt_at) FROM [$(OutboxSchema)].[$(OutboxTable)] AS d
-             WHERE d.status IN ('PENDING', 'FAILED') AND d.next_attempt_at <= @now) AS oldest_due
-        FROM [$(OutboxSchema)].[$(OutboxTable)];
+            ISNULL(SUM(CASE WHEN d.status = 'PENDING' THEN CAST(1 AS bigint) ELSE 0 END), 0) AS pending,
+            ISNULL(SUM(CASE WHEN d.status = 'FAILED' THEN CAST(1 AS bigint) ELSE 0 END), 0) AS failed,
+            ISNULL(SUM(CASE WHEN d.next_attempt_at <= @now AND (d.locked_until IS NULL OR d.locked_until <= @now) THEN CAST(1 AS bigint) ELSE 0 END), 0) AS due,
+            ISNULL(SUM(CASE WHEN d.locked_until > @now THEN CAST(1 AS bigint) ELSE 0 END), 0) AS leased,
+            MIN(CASE WHEN d.next_attempt_at <= @now THEN d.next_attempt_at END) AS oldest_due,
+            (SELECT COUNT_BIG(*) FROM [$(OutboxSchema)].[$(OutboxTable)] AS x WHERE x.status = 'DEAD_LETTER') AS dead_letter,
+            (SELECT SUM(p.[rows]) FROM sys.partitions AS p
+             WHERE p.[object_id] = OBJECT_ID(N'[$(OutboxSchema)].[$(OutboxTable)]') AND p.index_id IN (0, 1)) AS table_rows
+        FROM [$(OutboxSchema)].[$(OutboxTable)] AS d
+        WHERE d.status IN ('PENDING', 'FAILED');
         """;
 
     internal const string GetTemplate =
@@ -161,34 +185,43 @@ internal sealed class SqlServerOutboxSql
         SELECT {Columns} FROM [$(OutboxSchema)].[$(OutboxTable)] WHERE id = @id;
         """;
 
-    internal const string ListDeadLettersTemplate =
-        $"""
-        SELECT TOP (@limit) {Columns}
-        FROM [$(OutboxSchema)].[$(OutboxTable)]
-        WHERE status = 'DEAD_LETTER'
-        ORDER BY {IdSortKey};
-        """;
-
-    internal const string ListDeadLettersAfterTemplate =
-        $"""
-        SELECT TOP (@limit) {Columns}
-        FROM [$(OutboxSchema)].[$(OutboxTable)]
-        WHERE status = 'DEAD_LETTER' AND {IdSortKey} > @after
-        ORDER BY {IdSortKey};
-        """;
-
     internal const string RequeueTemplate =
         """
         UPDATE [$(OutboxSchema)].[$(OutboxTable)]
-        SET status = 'PENDING', retry_count = 0, next_attempt_at = @now, locked_by = NULL, locked_until = NULL
+        SET status = 'PENDING', retry_count = 0, next_attempt_at = @now, locked_by = NULL, locked_until = NULL, requeued_at = @now
         WHERE id = @id AND status = 'DEAD_LETTER';
         """;
 
-    internal const string RequeueAllTemplate =
-        """
-        UPDATE [$(OutboxSchema)].[$(OutboxTable)]
-        SET status = 'PENDING', retry_count = 0, next_attempt_at = @now, locked_by = NULL, locked_until = NULL
-        WHERE status = 'DEAD_LETTER';
+    internal const string CountDeadLettersTemplate =
+        $"""
+        SELECT COUNT_BIG(*) FROM [$(OutboxSchema)].[$(OutboxTable)]
+        WHERE {DeadLetterFilter}
+        OPTION (RECOMPILE);
+        """;
+
+    internal const string ListFilteredDeadLettersTemplate =
+        $"""
+        SELECT TOP (@limit) {Columns}
+        FROM [$(OutboxSchema)].[$(OutboxTable)]
+        WHERE {DeadLetterFilter}
+          AND (@after IS NULL OR {IdSortKey} > @after)
+        ORDER BY {IdSortKey}
+        OPTION (RECOMPILE);
+        """;
+
+    /// <summary>
+    /// One batch of a replay. Rows leave the filtered dead-letter index as they are requeued, so no ordering or keyset
+    /// is needed; <c>@started</c> (the replay's start) keeps a record that this replay requeued and that was
+    /// dead-lettered again meanwhile from being requeued twice.
+    /// </summary>
+    internal const string ReplayTemplate =
+        $"""
+        UPDATE TOP (@limit) [$(OutboxSchema)].[$(OutboxTable)]
+        SET status = 'PENDING', retry_count = 0, next_attempt_at = @now, locked_by = NULL, locked_until = NULL, requeued_at = @now
+        OUTPUT inserted.id
+        WHERE {DeadLetterFilter}
+          AND (requeued_at IS NULL OR requeued_at < @started)
+        OPTION (RECOMPILE);
         """;
 
     /// <summary>
@@ -226,10 +259,10 @@ internal sealed class SqlServerOutboxSql
         Release = Expand(ReleaseTemplate, schema, table);
         Statistics = Expand(StatisticsTemplate, schema, table);
         Get = Expand(GetTemplate, schema, table);
-        ListDeadLetters = Expand(ListDeadLettersTemplate, schema, table);
-        ListDeadLettersAfter = Expand(ListDeadLettersAfterTemplate, schema, table);
         Requeue = Expand(RequeueTemplate, schema, table);
-        RequeueAll = Expand(RequeueAllTemplate, schema, table);
+        CountDeadLetters = Expand(CountDeadLettersTemplate, schema, table);
+        ListFilteredDeadLetters = Expand(ListFilteredDeadLettersTemplate, schema, table);
+        Replay = Expand(ReplayTemplate, schema, table);
         PurgeSent = Expand(PurgeSentTemplate, schema, table);
         // SET takes no parameters; the value is an integer computed from a validated TimeSpan, never user text.
         Schema = string.Create(CultureInfo.InvariantCulture, $"SET LOCK_TIMEOUT {(long)SchemaLockTimeout(commandTimeout).TotalMilliseconds};\n")
@@ -244,10 +277,10 @@ internal sealed class SqlServerOutboxSql
             new(nameof(ReleaseTemplate), Release),
             new(nameof(StatisticsTemplate), Statistics),
             new(nameof(GetTemplate), Get),
-            new(nameof(ListDeadLettersTemplate), ListDeadLetters),
-            new(nameof(ListDeadLettersAfterTemplate), ListDeadLettersAfter),
             new(nameof(RequeueTemplate), Requeue),
-            new(nameof(RequeueAllTemplate), RequeueAll),
+            new(nameof(CountDeadLettersTemplate), CountDeadLetters),
+            new(nameof(ListFilteredDeadLettersTemplate), ListFilteredDeadLetters),
+            new(nameof(ReplayTemplate), Replay),
             new(nameof(PurgeSentTemplate), PurgeSent),
             new(nameof(SchemaResourceName), Schema),
         ];
@@ -271,13 +304,13 @@ internal sealed class SqlServerOutboxSql
 
     public string Get { get; }
 
-    public string ListDeadLetters { get; }
-
-    public string ListDeadLettersAfter { get; }
-
     public string Requeue { get; }
 
-    public string RequeueAll { get; }
+    public string CountDeadLetters { get; }
+
+    public string ListFilteredDeadLetters { get; }
+
+    public string Replay { get; }
 
     public string PurgeSent { get; }
 

@@ -228,16 +228,28 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// <see cref="OutboxStatistics.SentEstimate"/> is the table's row count from <c>sys.partitions</c> (approximate,
+    /// maintained by SQL Server without a scan) minus the exact counts of the other statuses.
+    /// </remarks>
     public async Task<OutboxStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default)
     {
         var now = _timeProvider.GetUtcNow();
         var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var row = await connection.QuerySingleAsync<(long Pending, long Sent, long Failed, long DeadLetter, long Leased, DateTimeOffset? OldestDue)>(
+            var row = await connection.QuerySingleAsync<(long Pending, long Failed, long Due, long Leased, DateTimeOffset? OldestDue, long DeadLetter, long? TableRows)>(
                 Command(_sql.Statistics, new { now }, cancellationToken)).ConfigureAwait(false);
-            TimeSpan? oldestDueAge = row.OldestDue is { } oldest ? now - oldest : null;
-            return new OutboxStatistics(row.Pending, row.Sent, row.Failed, row.DeadLetter, row.Leased, oldestDueAge);
+            return new OutboxStatistics
+            {
+                Pending = row.Pending,
+                Failed = row.Failed,
+                Due = row.Due,
+                Leased = row.Leased,
+                DeadLetter = row.DeadLetter,
+                OldestDueAge = row.OldestDue is { } oldest ? now - oldest : null,
+                SentEstimate = row.TableRows is { } rows ? Math.Max(0, rows - row.Pending - row.Failed - row.DeadLetter) : null,
+            };
         }
     }
 
@@ -260,29 +272,8 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
     /// "ID order" is .NET <see cref="Guid"/> order (the canonical text order, which for UUIDv7 is creation order), the
     /// same as the other stores — not SQL Server's native <c>uniqueidentifier</c> order.
     /// </remarks>
-    public async Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
-        var command = after is { } afterId
-            ? Command(_sql.ListDeadLettersAfter, new { limit, after = IdSortKey(afterId) }, cancellationToken)
-            : Command(_sql.ListDeadLetters, new { limit }, cancellationToken);
-        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        await using (connection.ConfigureAwait(false))
-        {
-            var page = new List<OutboxMessage>(Math.Min(limit, 128));
-            var reader = await connection.ExecuteReaderAsync(command).ConfigureAwait(false);
-            await using (reader.ConfigureAwait(false))
-            {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    page.Add(ReadMessage(reader));
-                }
-            }
-
-            return page;
-        }
-    }
+    public Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
+        => ListDeadLettersAsync(DeadLetterFilter.All, limit, after, cancellationToken);
 
     /// <inheritdoc />
     public async Task<bool> RequeueDeadLetterAsync(Guid id, CancellationToken cancellationToken = default)
@@ -297,12 +288,89 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
 
     /// <inheritdoc />
     public async Task<int> RequeueAllDeadLettersAsync(CancellationToken cancellationToken = default)
+        => DeadLetterReplay.ToInt32(await RequeueDeadLettersAsync(DeadLetterFilter.All, DeadLetterFilter.DefaultBatchSize, null, cancellationToken).ConfigureAwait(false));
+
+    /// <inheritdoc />
+    public async Task<long> CountDeadLettersAsync(DeadLetterFilter filter, CancellationToken cancellationToken = default)
     {
+        DeadLetterReplay.ValidateFilter(filter);
         var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            return await connection.ExecuteAsync(Command(_sql.RequeueAll, new { now = _timeProvider.GetUtcNow() }, cancellationToken)).ConfigureAwait(false);
+            return await connection.ExecuteScalarAsync<long>(Command(_sql.CountDeadLetters, FilterParameters(filter), cancellationToken)).ConfigureAwait(false);
         }
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(
+        DeadLetterFilter filter, int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
+    {
+        DeadLetterReplay.ValidateListing(filter, limit);
+        var parameters = FilterParameters(filter);
+        parameters.Add("limit", limit, DbType.Int32);
+        parameters.Add("after", after is { } afterId ? IdSortKey(afterId) : null);
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            var page = new List<OutboxMessage>(Math.Min(limit, 128));
+            var reader = await connection.ExecuteReaderAsync(Command(_sql.ListFilteredDeadLetters, parameters, cancellationToken)).ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    page.Add(ReadMessage(reader));
+                }
+            }
+
+            return page;
+        }
+    }
+
+    /// <inheritdoc />
+    /// <remarks>
+    /// Each batch is one autocommit <c>UPDATE TOP (n)</c> of at most 2,000 rows, below SQL Server's lock-escalation
+    /// threshold.
+    /// </remarks>
+    public async Task<long> RequeueDeadLettersAsync(
+        DeadLetterFilter filter, int batchSize = DeadLetterFilter.DefaultBatchSize, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        DeadLetterReplay.Validate(filter, batchSize);
+        var started = _timeProvider.GetUtcNow();
+        var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using (connection.ConfigureAwait(false))
+        {
+            return await DeadLetterReplay.RunAsync(
+                progress,
+                async (_, ct) =>
+                {
+                    var parameters = FilterParameters(filter);
+                    parameters.Add("limit", batchSize, DbType.Int32);
+                    parameters.Add("now", _timeProvider.GetUtcNow(), DbType.DateTimeOffset);
+                    parameters.Add("started", started, DbType.DateTimeOffset);
+                    var requeued = await connection.QueryAsync<Guid>(Command(_sql.Replay, parameters, ct)).ConfigureAwait(false);
+                    return requeued.AsList();
+                },
+                cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>The parameters of <see cref="SqlServerOutboxSql.DeadLetterFilter"/>; NULL for a condition that is not set.</summary>
+    private static DynamicParameters FilterParameters(DeadLetterFilter filter)
+    {
+        var parameters = new DynamicParameters();
+        parameters.Add("message_type", filter.MessageType, DbType.String, size: 200);
+        parameters.Add("aggregate_id", filter.AggregateId, DbType.String, size: 450);
+        parameters.Add("created_from", filter.CreatedFrom?.ToUniversalTime(), DbType.DateTimeOffset);
+        parameters.Add("created_before", filter.CreatedBefore?.ToUniversalTime(), DbType.DateTimeOffset);
+        parameters.Add("attempt_from", filter.LastAttemptFrom?.ToUniversalTime(), DbType.DateTimeOffset);
+        parameters.Add("attempt_before", filter.LastAttemptBefore?.ToUniversalTime(), DbType.DateTimeOffset);
+        parameters.Add("error_text", filter.LastErrorContains, DbType.String, size: DeadLetterFilter.MaxLastErrorTextLength);
+        parameters.Add(
+            "ids",
+            filter.Ids is null ? null : "[\"" + string.Join("\",\"", filter.Ids.Distinct().Select(id => id.ToString("D", CultureInfo.InvariantCulture))) + "\"]",
+            DbType.String,
+            size: -1);
+        return parameters;
     }
 
     /// <inheritdoc />
@@ -484,5 +552,6 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
         LastError = NullableText(reader, 11),
         LeaseOwner = NullableText(reader, 12),
         LeaseExpiresAt = NullableTime(reader, 13),
+        RequeuedAt = NullableTime(reader, 14),
     };
 }

@@ -14,7 +14,25 @@ internal sealed class SqliteOutboxSql
     /// <summary>The columns read into an <see cref="OutboxMessage"/>, in the order <see cref="SqliteOutboxStore"/> reads them.</summary>
     internal const string Columns =
         "id, message_type, aggregate_id, payload, headers, status, retry_count, created_at, " +
-        "next_attempt_at, last_attempt_at, sent_at, last_error, locked_by, locked_until";
+        "next_attempt_at, last_attempt_at, sent_at, last_error, locked_by, locked_until, requeued_at";
+
+    /// <summary>
+    /// The filter of a replay, its dry run and its listing; a NULL parameter is no condition. <c>=</c> and <c>instr</c>
+    /// compare text exactly (BINARY collation); the IDs come as a JSON array of canonical UUID text.
+    /// </summary>
+    internal const string DeadLetterFilter =
+        """
+        status = 'DEAD_LETTER'
+          AND (@message_type IS NULL OR message_type = @message_type)
+          AND (@aggregate_id IS NULL OR aggregate_id = @aggregate_id)
+          AND (@created_from IS NULL OR created_at >= @created_from)
+          AND (@created_before IS NULL OR created_at < @created_before)
+          AND (@attempt_from IS NULL OR last_attempt_at >= @attempt_from)
+          AND (@attempt_before IS NULL OR last_attempt_at < @attempt_before)
+          AND (@error_text IS NULL OR instr(last_error, @error_text) > 0)
+          AND (@ids IS NULL OR id IN (SELECT value FROM json_each(@ids)))
+          AND (@after IS NULL OR id > @after)
+        """;
 
     internal const string InsertTemplate =
         """
@@ -91,17 +109,21 @@ internal sealed class SqliteOutboxSql
         WHERE id = @id AND locked_by = @lease_owner
         """;
 
+    /// <summary>
+    /// Counts from the partial indexes only (<c>INDEXED BY</c> makes SQLite use them or fail, never scan the history).
+    /// SQLite keeps no cheap row estimate, so there is no SENT figure.
+    /// </summary>
     internal const string StatisticsTemplate =
         """
         SELECT
-            COALESCE(SUM(CASE WHEN status = 'PENDING' THEN 1 ELSE 0 END), 0),
-            COALESCE(SUM(CASE WHEN status = 'SENT' THEN 1 ELSE 0 END), 0),
-            COALESCE(SUM(CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END), 0),
-            COALESCE(SUM(CASE WHEN status = 'DEAD_LETTER' THEN 1 ELSE 0 END), 0),
-            COALESCE(SUM(CASE WHEN status IN ('PENDING', 'FAILED') AND locked_until > @now THEN 1 ELSE 0 END), 0),
-            (SELECT MIN(next_attempt_at) FROM "$(OutboxTable)"
-             WHERE status IN ('PENDING', 'FAILED') AND next_attempt_at <= @now)
-        FROM "$(OutboxTable)"
+            COALESCE(SUM(CASE WHEN status = 'PENDING' THEN 1 ELSE 0 END), 0) AS Pending,
+            COALESCE(SUM(CASE WHEN status = 'FAILED' THEN 1 ELSE 0 END), 0) AS Failed,
+            COALESCE(SUM(CASE WHEN next_attempt_at <= @now AND (locked_until IS NULL OR locked_until <= @now) THEN 1 ELSE 0 END), 0) AS Due,
+            COALESCE(SUM(CASE WHEN locked_until > @now THEN 1 ELSE 0 END), 0) AS Leased,
+            MIN(CASE WHEN next_attempt_at <= @now THEN next_attempt_at END) AS OldestDue,
+            (SELECT COUNT(*) FROM "$(OutboxTable)" INDEXED BY "ix_$(OutboxTable)_dead_letter" WHERE status = 'DEAD_LETTER') AS DeadLetter
+        FROM "$(OutboxTable)" INDEXED BY "ix_$(OutboxTable)_due"
+        WHERE status IN ('PENDING', 'FAILED')
         """;
 
     internal const string GetTemplate =
@@ -109,34 +131,49 @@ internal sealed class SqliteOutboxSql
         SELECT {Columns} FROM "$(OutboxTable)" WHERE id = @id
         """;
 
-    internal const string ListDeadLettersTemplate =
-        $"""
-        SELECT {Columns} FROM "$(OutboxTable)"
-        WHERE status = 'DEAD_LETTER'
-        ORDER BY id
-        LIMIT @limit
-        """;
-
-    internal const string ListDeadLettersAfterTemplate =
-        $"""
-        SELECT {Columns} FROM "$(OutboxTable)"
-        WHERE status = 'DEAD_LETTER' AND id > @after
-        ORDER BY id
-        LIMIT @limit
-        """;
-
     internal const string RequeueTemplate =
         """
         UPDATE "$(OutboxTable)"
-        SET status = 'PENDING', retry_count = 0, next_attempt_at = @now, locked_by = NULL, locked_until = NULL
+        SET status = 'PENDING', retry_count = 0, next_attempt_at = @now, locked_by = NULL, locked_until = NULL, requeued_at = @now
         WHERE id = @id AND status = 'DEAD_LETTER'
         """;
 
-    internal const string RequeueAllTemplate =
-        """
+    internal const string CountDeadLettersTemplate =
+        $"""
+        SELECT COUNT(*) FROM "$(OutboxTable)" WHERE {DeadLetterFilter}
+        """;
+
+    internal const string ListFilteredDeadLettersTemplate =
+        $"""
+        SELECT {Columns} FROM "$(OutboxTable)"
+        WHERE {DeadLetterFilter}
+        ORDER BY id
+        LIMIT @limit
+        """;
+
+    /// <summary>One batch of a replay, in ID order after the previous batch (keyset).</summary>
+    internal const string ReplayTemplate =
+        $"""
         UPDATE "$(OutboxTable)"
-        SET status = 'PENDING', retry_count = 0, next_attempt_at = @now, locked_by = NULL, locked_until = NULL
-        WHERE status = 'DEAD_LETTER'
+        SET status = 'PENDING', retry_count = 0, next_attempt_at = @now, locked_by = NULL, locked_until = NULL, requeued_at = @now
+        WHERE rowid IN (
+            SELECT rowid FROM "$(OutboxTable)"
+            WHERE {DeadLetterFilter}
+            ORDER BY id
+            LIMIT @limit)
+        RETURNING id
+        """;
+
+    /// <summary>Whether the table has the <c>requeued_at</c> column (added in 0.2; see <see cref="AddRequeuedAtTemplate"/>).</summary>
+    internal const string HasRequeuedAtTemplate =
+        """
+        SELECT COUNT(*) FROM pragma_table_info(@table) WHERE name = 'requeued_at'
+        """;
+
+    /// <summary>Migrates a table made by the 0.1 script: adds the nullable column; rows are kept as they are.</summary>
+    internal const string AddRequeuedAtTemplate =
+        """
+        ALTER TABLE "$(OutboxTable)" ADD COLUMN requeued_at INTEGER NULL
         """;
 
     /// <summary>
@@ -172,10 +209,12 @@ internal sealed class SqliteOutboxSql
         Release = Expand(ReleaseTemplate, table);
         Statistics = Expand(StatisticsTemplate, table);
         Get = Expand(GetTemplate, table);
-        ListDeadLetters = Expand(ListDeadLettersTemplate, table);
-        ListDeadLettersAfter = Expand(ListDeadLettersAfterTemplate, table);
         Requeue = Expand(RequeueTemplate, table);
-        RequeueAll = Expand(RequeueAllTemplate, table);
+        CountDeadLetters = Expand(CountDeadLettersTemplate, table);
+        ListFilteredDeadLetters = Expand(ListFilteredDeadLettersTemplate, table);
+        Replay = Expand(ReplayTemplate, table);
+        HasRequeuedAt = Expand(HasRequeuedAtTemplate, table);
+        AddRequeuedAt = Expand(AddRequeuedAtTemplate, table);
         PurgeSent = Expand(PurgeSentTemplate, table);
         JournalMode = JournalModeTemplate;
         Schema = Expand(LoadSchemaScript(), table);
@@ -202,13 +241,17 @@ internal sealed class SqliteOutboxSql
 
     public string Get { get; }
 
-    public string ListDeadLetters { get; }
-
-    public string ListDeadLettersAfter { get; }
-
     public string Requeue { get; }
 
-    public string RequeueAll { get; }
+    public string CountDeadLetters { get; }
+
+    public string ListFilteredDeadLetters { get; }
+
+    public string Replay { get; }
+
+    public string HasRequeuedAt { get; }
+
+    public string AddRequeuedAt { get; }
 
     public string PurgeSent { get; }
 

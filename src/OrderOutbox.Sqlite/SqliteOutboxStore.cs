@@ -1,3 +1,4 @@
+using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using Dapper;
@@ -222,21 +223,54 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
     public async Task EnsureSchemaAsync(CancellationToken cancellationToken = default)
     {
         using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        using var command = connection.CreateCommand();
-        command.CommandText = _sql.Schema;
-        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        using (var command = connection.CreateCommand())
+        {
+            command.CommandText = _sql.Schema;
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await MigrateAsync(connection, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Adds the columns a table made by an older script lacks (0.1 → 0.2: <c>requeued_at</c>), in an immediate
+    /// transaction so two processes starting at once cannot both add it. Rows are kept as they are.
+    /// </summary>
+    private async Task MigrateAsync(SqliteConnection connection, CancellationToken cancellationToken)
+    {
+        using var transaction = connection.BeginTransaction(deferred: false);
+        var hasColumn = await connection.ExecuteScalarAsync<long>(
+            new CommandDefinition(_sql.HasRequeuedAt, new { table = _sql.Table }, transaction, _commandTimeoutSeconds, cancellationToken: cancellationToken))
+            .ConfigureAwait(false);
+        if (hasColumn == 0)
+        {
+            await connection.ExecuteAsync(
+                new CommandDefinition(_sql.AddRequeuedAt, transaction: transaction, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken))
+                .ConfigureAwait(false);
+        }
+
+        transaction.Commit();
     }
 
     /// <inheritdoc />
+    /// <remarks>SQLite keeps no cheap row estimate: <see cref="OutboxStatistics.SentEstimate"/> is always <see langword="null"/>.</remarks>
     public async Task<OutboxStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default)
     {
         var now = _timeProvider.GetUtcNow();
         using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        var row = await connection.QuerySingleAsync<(long Pending, long Sent, long Failed, long DeadLetter, long Leased, long? OldestDue)>(
+        var row = await connection.QuerySingleAsync<StatisticsRow>(
             new CommandDefinition(_sql.Statistics, new { now = now.UtcTicks }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken))
             .ConfigureAwait(false);
-        TimeSpan? oldestDueAge = row.OldestDue is { } oldest ? now - FromTicks(oldest) : null;
-        return new OutboxStatistics(row.Pending, row.Sent, row.Failed, row.DeadLetter, row.Leased, oldestDueAge);
+        return new OutboxStatistics
+        {
+            Pending = row.Pending,
+            Failed = row.Failed,
+            Due = row.Due,
+            Leased = row.Leased,
+            DeadLetter = row.DeadLetter,
+            OldestDueAge = row.OldestDue is { } oldest ? now - FromTicks(oldest) : null,
+            SentEstimate = null,
+        };
     }
 
     /// <inheritdoc />
@@ -249,23 +283,8 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
-        using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        var command = after is { } afterId
-            ? new CommandDefinition(_sql.ListDeadLettersAfter, new { limit, after = IdText(afterId) }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken)
-            : new CommandDefinition(_sql.ListDeadLetters, new { limit }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken);
-        var page = new List<OutboxMessage>(Math.Min(limit, 128));
-        using var reader = await connection.ExecuteReaderAsync(command).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            page.Add(ReadMessage(reader));
-        }
-
-        return page;
-    }
+    public Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
+        => ListDeadLettersAsync(DeadLetterFilter.All, limit, after, cancellationToken);
 
     /// <inheritdoc />
     public async Task<bool> RequeueDeadLetterAsync(Guid id, CancellationToken cancellationToken = default)
@@ -279,11 +298,83 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
 
     /// <inheritdoc />
     public async Task<int> RequeueAllDeadLettersAsync(CancellationToken cancellationToken = default)
+        => DeadLetterReplay.ToInt32(await RequeueDeadLettersAsync(DeadLetterFilter.All, DeadLetterFilter.DefaultBatchSize, null, cancellationToken).ConfigureAwait(false));
+
+    /// <inheritdoc />
+    public async Task<long> CountDeadLettersAsync(DeadLetterFilter filter, CancellationToken cancellationToken = default)
     {
+        DeadLetterReplay.ValidateFilter(filter);
         using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
-        return await connection.ExecuteAsync(
-            new CommandDefinition(_sql.RequeueAll, new { now = _timeProvider.GetUtcNow().UtcTicks }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken))
+        return await connection.ExecuteScalarAsync<long>(
+            new CommandDefinition(_sql.CountDeadLetters, FilterParameters(filter, null), commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken))
             .ConfigureAwait(false);
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(
+        DeadLetterFilter filter, int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
+    {
+        DeadLetterReplay.ValidateListing(filter, limit);
+        using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        var parameters = FilterParameters(filter, after);
+        parameters.Add("limit", limit);
+        var page = new List<OutboxMessage>(Math.Min(limit, 128));
+        using var reader = await connection.ExecuteReaderAsync(
+            new CommandDefinition(_sql.ListFilteredDeadLetters, parameters, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken))
+            .ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            page.Add(ReadMessage(reader));
+        }
+
+        return page;
+    }
+
+    /// <inheritdoc />
+    /// <remarks>Each batch is one <c>BEGIN IMMEDIATE</c> transaction of one statement, so writers wait at most one batch.</remarks>
+    public async Task<long> RequeueDeadLettersAsync(
+        DeadLetterFilter filter, int batchSize = DeadLetterFilter.DefaultBatchSize, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        DeadLetterReplay.Validate(filter, batchSize);
+        using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
+        return await DeadLetterReplay.RunAsync(
+            progress,
+            async (after, ct) =>
+            {
+                var parameters = FilterParameters(filter, after);
+                parameters.Add("limit", batchSize);
+                parameters.Add("now", _timeProvider.GetUtcNow().UtcTicks);
+                using var transaction = connection.BeginTransaction(deferred: false);
+                var ids = new List<Guid>(Math.Min(batchSize, 1024));
+                using (var reader = await connection.ExecuteReaderAsync(
+                    new CommandDefinition(_sql.Replay, parameters, transaction, _commandTimeoutSeconds, cancellationToken: ct)).ConfigureAwait(false))
+                {
+                    while (await reader.ReadAsync(ct).ConfigureAwait(false))
+                    {
+                        ids.Add(Guid.Parse(reader.GetString(0)));
+                    }
+                }
+
+                transaction.Commit();
+                return ids;
+            },
+            cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>The parameters of <see cref="SqliteOutboxSql.DeadLetterFilter"/>; NULL for a condition that is not set.</summary>
+    private static DynamicParameters FilterParameters(DeadLetterFilter filter, Guid? after)
+    {
+        var parameters = new DynamicParameters();
+        parameters.Add("message_type", filter.MessageType, DbType.String);
+        parameters.Add("aggregate_id", filter.AggregateId, DbType.String);
+        parameters.Add("created_from", filter.CreatedFrom?.UtcTicks, DbType.Int64);
+        parameters.Add("created_before", filter.CreatedBefore?.UtcTicks, DbType.Int64);
+        parameters.Add("attempt_from", filter.LastAttemptFrom?.UtcTicks, DbType.Int64);
+        parameters.Add("attempt_before", filter.LastAttemptBefore?.UtcTicks, DbType.Int64);
+        parameters.Add("error_text", filter.LastErrorContains, DbType.String);
+        parameters.Add("ids", filter.Ids is null ? null : "[\"" + string.Join("\",\"", filter.Ids.Distinct().Select(IdText)) + "\"]", DbType.String);
+        parameters.Add("after", after is { } a ? IdText(a) : null, DbType.String);
+        return parameters;
     }
 
     /// <inheritdoc />
@@ -374,5 +465,22 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
         LastError = NullableText(reader, 11),
         LeaseOwner = NullableText(reader, 12),
         LeaseExpiresAt = FromNullableTicks(reader, 13),
+        RequeuedAt = FromNullableTicks(reader, 14),
     };
+
+    /// <summary>A row of <see cref="SqliteOutboxSql.StatisticsTemplate"/>.</summary>
+    private sealed class StatisticsRow
+    {
+        public long Pending { get; init; }
+
+        public long Failed { get; init; }
+
+        public long Due { get; init; }
+
+        public long Leased { get; init; }
+
+        public long? OldestDue { get; init; }
+
+        public long DeadLetter { get; init; }
+    }
 }

@@ -50,4 +50,10 @@ public sealed class OutboxMessage
 
     /// <summary>When the current lease expires (<c>locked_until</c>), or <see langword="null"/>.</summary>
     public DateTimeOffset? LeaseExpiresAt { get; init; }
+
+    /// <summary>
+    /// When an operator last moved the record from <c>DEAD_LETTER</c> back to <c>PENDING</c> (<c>requeued_at</c>, written
+    /// by the requeue and replay methods of <see cref="IOutboxAdmin"/>), or <see langword="null"/> if it never was.
+    /// </summary>
+    public DateTimeOffset? RequeuedAt { get; init; }
 }

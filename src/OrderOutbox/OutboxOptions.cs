@@ -34,6 +34,9 @@ public sealed class OutboxOptions
     /// <summary>The default <see cref="ShutdownGracePeriod"/>: 20 seconds.</summary>
     public static readonly TimeSpan DefaultShutdownGracePeriod = TimeSpan.FromSeconds(20);
 
+    /// <summary>The default <see cref="GaugeRefreshInterval"/>: 15 seconds.</summary>
+    public static readonly TimeSpan DefaultGaugeRefreshInterval = TimeSpan.FromSeconds(15);
+
     /// <summary>The default <see cref="MaxPayloadBytes"/>: 1 MiB.</summary>
     public const int DefaultMaxPayloadBytes = 1024 * 1024;
 
@@ -153,7 +156,7 @@ public sealed class OutboxOptions
     /// <summary>
     /// With <see cref="OutboxOrdering.PerAggregate"/>: what a dead letter does to the later records of its aggregate.
     /// <see cref="AggregateDeadLetterMode.Hold"/> keeps them waiting until the dead letter is requeued (and sent) or
-    /// deleted — <see cref="IOutboxAdmin.ListDeadLettersAsync"/> lists the dead letters, and each one with an aggregate ID
+    /// deleted — <see cref="IOutboxAdmin.ListDeadLettersAsync(int, Guid?, CancellationToken)"/> lists the dead letters, and each one with an aggregate ID
     /// is what holds that aggregate; <see cref="AggregateDeadLetterMode.Continue"/> delivers them as if it were sent.
     /// </summary>
     /// <value>Default <see cref="AggregateDeadLetterMode.Hold"/>.</value>
@@ -171,6 +174,16 @@ public sealed class OutboxOptions
     /// </summary>
     /// <value>Default <see cref="JsonSerializerDefaults.Web"/> (camelCase).</value>
     public JsonSerializerOptions JsonSerializerOptions { get; set; } = new(JsonSerializerDefaults.Web);
+
+    /// <summary>
+    /// How often the backlog gauges of the <c>OrderOutbox</c> meter (<c>orderoutbox.backlog.due</c>,
+    /// <c>orderoutbox.backlog.oldest_due_age</c>, <c>orderoutbox.backlog.leased</c>, <c>orderoutbox.dead_letters</c>)
+    /// read the store's statistics at most. Scrapes in between get the cached values, so a busy scraper never adds
+    /// database load.
+    /// </summary>
+    /// <value>Default 15 seconds; allowed 1 second to 1 hour.</value>
+    [Range(typeof(TimeSpan), "00:00:01", "01:00:00")]
+    public TimeSpan GaugeRefreshInterval { get; set; } = DefaultGaugeRefreshInterval;
 }
 
 /// <summary>

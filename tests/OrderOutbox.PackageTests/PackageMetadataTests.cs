@@ -48,6 +48,20 @@ public sealed partial class PackageMetadataTests(PackedPackages packages)
         Element(metadata, "authors").Value.Should().NotBeNullOrWhiteSpace();
     }
 
+    [Fact]
+    public void The_health_checks_package_depends_on_the_core_and_the_lowest_health_checks_version_for_net8()
+    {
+        SkipWhenAsked();
+        packages.Pack.ExitCode.Should().Be(0, packages.Pack.ToString());
+
+        using var package = ZipFile.OpenRead(packages.PackagePath("OrderOutbox.HealthChecks"));
+        var dependencies = Nuspec(package, "OrderOutbox.HealthChecks").Descendants().Where(e => e.Name.LocalName == "dependency").ToList();
+        dependencies.Where(d => d.Attribute("id")!.Value == "OrderOutbox").Should().OnlyContain(d => d.Attribute("version")!.Value == packages.Version);
+        dependencies.Where(d => d.Attribute("id")!.Value == "Microsoft.Extensions.Diagnostics.HealthChecks")
+            .Should().HaveCount(TargetFrameworks.Length).And.OnlyContain(d => d.Attribute("version")!.Value == "8.0.0");
+        dependencies.Select(d => d.Attribute("id")!.Value).Should().NotContain(["Npgsql", "Dapper", "Microsoft.Data.SqlClient", "Microsoft.Data.Sqlite"]);
+    }
+
     [Theory]
     [InlineData("OrderOutbox.PostgreSql")]
     [InlineData("OrderOutbox.SqlServer")]

@@ -15,7 +15,10 @@ public sealed class PackedPackages : IAsyncLifetime
     /// <summary>Set to 1 to skip these (slow) tests locally. Ignored when CI=true: CI always runs them.</summary>
     public const string SkipVariable = "ORDEROUTBOX_SKIP_PACKAGE_TESTS";
 
-    public static readonly string[] PackageIds = ["OrderOutbox", "OrderOutbox.PostgreSql", "OrderOutbox.SqlServer", "OrderOutbox.Sqlite"];
+    public static readonly string[] PackageIds = ["OrderOutbox", "OrderOutbox.PostgreSql", "OrderOutbox.SqlServer", "OrderOutbox.Sqlite", "OrderOutbox.HealthChecks"];
+
+    /// <summary>The packages the sample references (the core and the stores); the others are packed and checked, not used by it.</summary>
+    public static readonly string[] SamplePackageIds = ["OrderOutbox", "OrderOutbox.PostgreSql", "OrderOutbox.SqlServer", "OrderOutbox.Sqlite"];
 
     private ProcessResult? _pack;
 

@@ -34,7 +34,7 @@ public sealed class SampleFromPackagesTests(PackedPackages packages)
         using (var assets = JsonDocument.Parse(File.ReadAllText(Path.Combine(projectFolder, "obj", "project.assets.json"))))
         {
             var libraries = assets.RootElement.GetProperty("libraries");
-            foreach (var id in PackedPackages.PackageIds)
+            foreach (var id in PackedPackages.SamplePackageIds)
             {
                 libraries.TryGetProperty($"{id}/{packages.Version}", out var library).Should().BeTrue($"{id} {packages.Version} is restored");
                 library.GetProperty("type").GetString().Should().Be("package");

@@ -25,8 +25,13 @@ CREATE TABLE IF NOT EXISTS {{schema}}.{{table}} (
     last_error      text         NULL,
     created_at      timestamptz  NOT NULL,
     locked_until    timestamptz  NULL,
-    locked_by       text         NULL
+    locked_by       text         NULL,
+    requeued_at     timestamptz  NULL
 );
+
+-- Added in 0.2: when an operator last requeued the record from DEAD_LETTER. Adding a nullable column without a
+-- default is a catalog-only change (no table rewrite, rows kept), so this migrates tables made by the 0.1 script.
+ALTER TABLE {{schema}}.{{table}} ADD COLUMN IF NOT EXISTS requeued_at timestamptz NULL;
 
 -- The hot query: due records by due time. Partial, so it holds only PENDING/FAILED rows however long the history.
 CREATE INDEX IF NOT EXISTS {{due_index}}

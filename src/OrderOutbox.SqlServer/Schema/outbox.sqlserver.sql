@@ -67,6 +67,7 @@ BEGIN
         created_at      datetimeoffset(7)  NOT NULL,
         locked_until    datetimeoffset(7)  NULL,
         locked_by       nvarchar(256)      COLLATE Latin1_General_BIN2 NULL,
+        requeued_at     datetimeoffset(7)  NULL,
         CONSTRAINT [PK_$(OutboxTable)] PRIMARY KEY CLUSTERED (seq),
         CONSTRAINT [UQ_$(OutboxTable)_id] UNIQUE NONCLUSTERED (id),
         CONSTRAINT [CK_$(OutboxTable)_status] CHECK (status IN ('PENDING', 'SENT', 'FAILED', 'DEAD_LETTER')),
@@ -89,6 +90,11 @@ BEGIN
         EXEC (@drop_statistics);
     ALTER TABLE [$(OutboxSchema)].[$(OutboxTable)] ALTER COLUMN locked_by nvarchar(256) COLLATE Latin1_General_BIN2 NULL;
 END;
+
+-- Added in 0.2: when an operator last requeued the record from DEAD_LETTER. A nullable column without a default is a
+-- metadata-only change: a table made by the 0.1 script keeps its rows.
+IF COL_LENGTH(N'[$(OutboxSchema)].[$(OutboxTable)]', N'requeued_at') IS NULL
+    ALTER TABLE [$(OutboxSchema)].[$(OutboxTable)] ADD requeued_at datetimeoffset(7) NULL;
 
 IF NOT EXISTS (SELECT 1 FROM sys.indexes
                WHERE object_id = OBJECT_ID(N'[$(OutboxSchema)].[$(OutboxTable)]') AND name = N'IX_$(OutboxTable)_due')

@@ -32,8 +32,12 @@ CREATE TABLE IF NOT EXISTS "$(OutboxTable)" (
     last_error      TEXT    NULL,
     created_at      INTEGER NOT NULL,
     locked_until    INTEGER NULL,
-    locked_by       TEXT    NULL
+    locked_by       TEXT    NULL,
+    requeued_at     INTEGER NULL
 );
+-- requeued_at was added in 0.2 (when an operator last requeued the record from DEAD_LETTER). SQLite has no
+-- ADD COLUMN IF NOT EXISTS: EnsureSchemaAsync adds it to a table made by the 0.1 script after this script ran
+-- (ALTER TABLE "$(OutboxTable)" ADD COLUMN requeued_at INTEGER NULL; rows are kept). By hand: run that once.
 
 -- The hot query: due records by next_attempt_at. Only PENDING and FAILED rows are in it, so it stays small
 -- however much SENT history the table keeps. The claim repeats this WHERE clause word for word, which is

@@ -61,11 +61,13 @@ public static class OrderOutboxServiceCollectionExtensions
 
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<OutboxWakeUp>();
+        services.TryAddSingleton<OutboxDispatcherHeartbeat>();
         services.TryAddSingleton<IBackoffPolicy, ExponentialBackoffPolicy>();
         services.TryAddSingleton(static sp => new OutboxMetrics(sp.GetService<IMeterFactory>()));
         services.TryAddSingleton<IOutboxWriter, OutboxWriter>();
         services.TryAddSingleton<IOutboxProcessor, OutboxProcessor>();
         services.AddHostedService<OutboxDispatcherService>();
+        services.AddHostedService<OutboxBacklogGauges>();
         return new OrderOutboxBuilder(services);
     }
 }

@@ -141,6 +141,7 @@ internal sealed partial class OutboxDispatcherService : BackgroundService
                 _ = engine is not null
                     ? await engine.RunCycleAsync(stoppingToken, _abort.Token).ConfigureAwait(false)
                     : await processor.ProcessOnceAsync(stoppingToken).ConfigureAwait(false);
+                _services.GetService<OutboxDispatcherHeartbeat>()?.CycleCompleted();
 
                 if (failures > 0)
                 {

@@ -49,6 +49,15 @@ internal sealed partial class EndpointCircuits
         }
     }
 
+    /// <summary>The endpoints whose circuit is open or half-open (probing), in name order.</summary>
+    public IReadOnlyList<string> OpenEndpoints()
+    {
+        lock (_gate)
+        {
+            return _circuits.Where(c => c.Value.Phase != CircuitPhase.Closed).Select(c => c.Key).Order(StringComparer.Ordinal).ToArray();
+        }
+    }
+
     /// <summary>Decides what a claimed record of <paramref name="endpoint"/> may do now.</summary>
     public CircuitAdmission Admit(string endpoint)
     {

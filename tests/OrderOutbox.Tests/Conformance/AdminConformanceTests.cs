@@ -16,7 +16,8 @@ public abstract class AdminConformanceTests<TFixture>(TFixture fixture) : Confor
 
         OutboxStatistics stats = await store.Admin.GetStatisticsAsync(Ct);
 
-        stats.Should().Be(new OutboxStatistics(0, 0, 0, 0, 0, null));
+        stats.Should().BeEquivalentTo(new OutboxStatistics(), o => o.Excluding(s => s.SentEstimate));
+        (stats.SentEstimate ?? 0).Should().Be(0);
     }
 
     [Fact]
@@ -39,10 +40,11 @@ public abstract class AdminConformanceTests<TFixture>(TFixture fixture) : Confor
         OutboxStatistics stats = await store.Admin.GetStatisticsAsync(Ct);
 
         stats.Pending.Should().Be(3);
-        stats.Sent.Should().Be(2);
         stats.Failed.Should().Be(2);
+        stats.Due.Should().Be(3, "two pending records and the failed one due 20 s ago; the leased one and the one due later are not");
         stats.DeadLetter.Should().Be(2);
         stats.Leased.Should().Be(1);
+        (stats.SentEstimate ?? 0).Should().BeInRange(0, 2, "an estimate, never more than the rows there are");
         stats.OldestDueAge.Should().Be(TimeSpan.FromSeconds(30), "the oldest due record was due at T0 and the clock reads T0 + 30 s");
     }
 
@@ -193,7 +195,6 @@ public abstract class AdminConformanceTests<TFixture>(TFixture fixture) : Confor
 
         deleted.Should().Be(2500);
         OutboxStatistics stats = await store.Admin.GetStatisticsAsync(Ct);
-        stats.Sent.Should().Be(1);
         stats.DeadLetter.Should().Be(1);
         stats.Failed.Should().Be(1);
         stats.Pending.Should().Be(1);

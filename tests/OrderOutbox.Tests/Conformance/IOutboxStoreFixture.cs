@@ -42,6 +42,16 @@ public interface IOutboxStoreFixture : IAsyncLifetime
     /// <returns>The store.</returns>
     ConformanceStore CreateStore(Action<OutboxStoreOptions>? configure = null, TimeProvider? timeProvider = null);
 
+    /// <summary>
+    /// Creates <paramref name="tableName"/> in this fixture's schema/database/file with the schema script as shipped in
+    /// version 0.1 (a copy kept in <c>Conformance/Legacy</c>), to test that <see cref="IOutboxStore.EnsureSchemaAsync"/>
+    /// migrates an existing table.
+    /// </summary>
+    /// <param name="tableName">The table name (a valid identifier).</param>
+    /// <param name="cancellationToken">Cancels the script.</param>
+    /// <returns>A task that completes when the table exists.</returns>
+    Task CreateVersion01TableAsync(string tableName, CancellationToken cancellationToken = default);
+
     /// <summary>Opens a new connection of this store's provider to the fixture's database (the caller disposes it).</summary>
     /// <param name="cancellationToken">Cancels the open.</param>
     /// <returns>An open connection, ready for <see cref="DbConnection.BeginTransactionAsync(CancellationToken)"/>.</returns>

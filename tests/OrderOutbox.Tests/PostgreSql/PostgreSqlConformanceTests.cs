@@ -20,3 +20,6 @@ public sealed class PostgreSqlSchemaConformanceTests(PostgreSqlOutboxStoreFixtur
 
 public sealed class PostgreSqlOrderingConformanceTests(PostgreSqlOutboxStoreFixture fixture)
     : OrderingConformanceTests<PostgreSqlOutboxStoreFixture>(fixture);
+
+public sealed class PostgreSqlReplayConformanceTests(PostgreSqlOutboxStoreFixture fixture)
+    : ReplayConformanceTests<PostgreSqlOutboxStoreFixture>(fixture);

@@ -116,6 +116,16 @@ public sealed class PostgreSqlOutboxStoreFixture : IOutboxStoreFixture
         return store;
     }
 
+    public Task CreateVersion01TableAsync(string tableName, CancellationToken cancellationToken = default)
+        => ExecuteScalarAsync(
+            LegacySchemaScripts.Read("postgresql.v0.1.sql")
+                .Replace("{{schema}}", $"\"{Schema}\"", StringComparison.Ordinal)
+                .Replace("{{table}}", $"\"{tableName}\"", StringComparison.Ordinal)
+                .Replace("{{due_index}}", $"\"{tableName}_due_idx\"", StringComparison.Ordinal)
+                .Replace("{{dead_index}}", $"\"{tableName}_dead_letter_idx\"", StringComparison.Ordinal)
+                .Replace("{{sent_index}}", $"\"{tableName}_sent_idx\"", StringComparison.Ordinal),
+            cancellationToken);
+
     public async Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken = default)
         => await DataSource.OpenConnectionAsync(cancellationToken);
 

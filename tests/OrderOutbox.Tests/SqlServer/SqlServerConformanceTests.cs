@@ -19,3 +19,6 @@ public sealed class SqlServerSchemaConformanceTests(SqlServerOutboxStoreFixture 
 
 public sealed class SqlServerOrderingConformanceTests(SqlServerOutboxStoreFixture fixture)
     : OrderingConformanceTests<SqlServerOutboxStoreFixture>(fixture);
+
+public sealed class SqlServerReplayConformanceTests(SqlServerOutboxStoreFixture fixture)
+    : ReplayConformanceTests<SqlServerOutboxStoreFixture>(fixture);

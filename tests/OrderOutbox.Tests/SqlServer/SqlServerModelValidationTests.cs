@@ -92,8 +92,11 @@ public sealed partial class SqlServerModelValidationTests
             model.AddObjects(WrapAsProcedure(name, statement));
         }
 
+        // The model has no reference to master.dacpac, so catalog views (the statistics read sys.partitions for the SENT
+        // estimate) cannot resolve; only unresolved references whose candidates include a [sys] object are let through.
         return model.Validate()
             .Where(m => m.MessageType is DacMessageType.Error or DacMessageType.Warning)
+            .Where(m => !(m.Number == 71502 && m.Message.Contains("[sys].", StringComparison.Ordinal)))
             .Select(m => $"SQL{m.Number} {m.MessageType}: {m.Message}")
             .ToList();
     }

@@ -100,6 +100,13 @@ public sealed class SqlServerOutboxStoreFixture : IOutboxStoreFixture
         return new ConformanceStore(store, store, options.TableName);
     }
 
+    public Task CreateVersion01TableAsync(string tableName, CancellationToken cancellationToken = default)
+        => ExecuteScalarAsync(
+            LegacySchemaScripts.Read("outbox.sqlserver.v0.1.sql")
+                .Replace("$(OutboxSchema)", Schema, StringComparison.Ordinal)
+                .Replace("$(OutboxTable)", tableName, StringComparison.Ordinal),
+            cancellationToken);
+
     public async Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken = default)
     {
         Assert.SkipWhen(_connectionString is null, SkipReason);
@@ -140,6 +147,12 @@ public sealed class SqlServerOutboxStoreFixture : IOutboxStoreFixture
         public Task<bool> RequeueDeadLetterAsync(Guid id, CancellationToken cancellationToken = default) => Skip<bool>();
 
         public Task<int> RequeueAllDeadLettersAsync(CancellationToken cancellationToken = default) => Skip<int>();
+
+        public Task<long> CountDeadLettersAsync(DeadLetterFilter filter, CancellationToken cancellationToken = default) => Skip<long>();
+
+        public Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(DeadLetterFilter filter, int limit = 100, Guid? after = null, CancellationToken cancellationToken = default) => Skip<IReadOnlyList<OutboxMessage>>();
+
+        public Task<long> RequeueDeadLettersAsync(DeadLetterFilter filter, int batchSize = DeadLetterFilter.DefaultBatchSize, IProgress<long>? progress = null, CancellationToken cancellationToken = default) => Skip<long>();
 
         public Task<long> PurgeSentAsync(DateTimeOffset sentBefore, int batchSize = 1000, CancellationToken cancellationToken = default) => Skip<long>();
 

@@ -110,7 +110,9 @@ public sealed class SqlServerScriptParsingTests
         Visit(sql.Claim).Hints.Should().Contain(TableHintKind.UpdLock);
         sql.PurgeSent.Should().Contain("SELECT TOP (@batch_size) seq").And.Contain("AND sent_at < @sent_before");
         Visit(sql.Schema).IndexFilters.Should().ContainKey("IX_outbox_messages_dead_letter").WhoseValue.Should().Be("status = 'DEAD_LETTER'");
-        sql.ListDeadLetters.Should().Contain("WHERE status = 'DEAD_LETTER'");
+        sql.ListFilteredDeadLetters.Should().Contain("status = 'DEAD_LETTER'");
+        sql.Replay.Should().Contain("status = 'DEAD_LETTER'");
+        sql.CountDeadLetters.Should().Contain("status = 'DEAD_LETTER'");
     }
 
     [Theory]

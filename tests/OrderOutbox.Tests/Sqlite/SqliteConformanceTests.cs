@@ -19,3 +19,6 @@ public sealed class SqliteSchemaConformanceTests(SqliteOutboxStoreFixture fixtur
 
 public sealed class SqliteOrderingConformanceTests(SqliteOutboxStoreFixture fixture)
     : OrderingConformanceTests<SqliteOutboxStoreFixture>(fixture);
+
+public sealed class SqliteReplayConformanceTests(SqliteOutboxStoreFixture fixture)
+    : ReplayConformanceTests<SqliteOutboxStoreFixture>(fixture);

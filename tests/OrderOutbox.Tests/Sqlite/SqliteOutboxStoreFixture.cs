@@ -42,6 +42,9 @@ public sealed class SqliteOutboxStoreFixture : IOutboxStoreFixture
         return new ConformanceStore(store, store, options.TableName);
     }
 
+    public Task CreateVersion01TableAsync(string tableName, CancellationToken cancellationToken = default)
+        => _database.ExecuteScalarAsync(LegacySchemaScripts.Read("outbox.sqlite.v0.1.sql").Replace("$(OutboxTable)", tableName, StringComparison.Ordinal), cancellationToken);
+
     public async Task<DbConnection> OpenConnectionAsync(CancellationToken cancellationToken = default)
         => await _database.OpenAsync(cancellationToken);
 

@@ -154,7 +154,7 @@ public sealed class SqliteOutboxStoreTests(SqliteTestDatabase database) : IClass
 
         enqueued.Should().HaveCount(writers * perWriter);
         sent.Should().OnlyHaveUniqueItems().And.BeEquivalentTo(enqueued);
-        (await store.GetStatisticsAsync(Ct)).Should().Be(new OutboxStatistics(0, writers * perWriter, 0, 0, 0, null));
+        (await store.GetStatisticsAsync(Ct)).Should().Be(new OutboxStatistics(), "every record was sent: no backlog, no dead letter, and SQLite has no SENT estimate");
     }
 
     [Fact]

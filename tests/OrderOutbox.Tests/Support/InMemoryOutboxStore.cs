@@ -268,14 +268,18 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
         DateTimeOffset now = _time.GetUtcNow();
         lock (_gate)
         {
-            var due = _rows.Values.Where(r => r.Status is OutboxStatus.Pending or OutboxStatus.Failed && r.NextAttemptAt <= now).ToList();
-            return Task.FromResult(new OutboxStatistics(
-                _rows.Values.Count(r => r.Status == OutboxStatus.Pending),
-                _rows.Values.Count(r => r.Status == OutboxStatus.Sent),
-                _rows.Values.Count(r => r.Status == OutboxStatus.Failed),
-                _rows.Values.Count(r => r.Status == OutboxStatus.DeadLetter),
-                _rows.Values.Count(r => r.Status is OutboxStatus.Pending or OutboxStatus.Failed && r.LockedUntil > now),
-                due.Count == 0 ? null : now - due.Min(r => r.NextAttemptAt)));
+            var backlog = _rows.Values.Where(r => r.Status is OutboxStatus.Pending or OutboxStatus.Failed).ToList();
+            var due = backlog.Where(r => r.NextAttemptAt <= now).ToList();
+            return Task.FromResult(new OutboxStatistics
+            {
+                Pending = backlog.Count(r => r.Status == OutboxStatus.Pending),
+                Failed = backlog.Count(r => r.Status == OutboxStatus.Failed),
+                Due = due.Count(r => r.LockedUntil is null || r.LockedUntil <= now),
+                Leased = backlog.Count(r => r.LockedUntil > now),
+                DeadLetter = _rows.Values.Count(r => r.Status == OutboxStatus.DeadLetter),
+                OldestDueAge = due.Count == 0 ? null : now - due.Min(r => r.NextAttemptAt),
+                SentEstimate = _rows.Values.Count(r => r.Status == OutboxStatus.Sent),
+            });
         }
     }
 
@@ -288,18 +292,7 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
     }
 
     public Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
-    {
-        lock (_gate)
-        {
-            IReadOnlyList<OutboxMessage> page = _rows.Values
-                .Where(r => r.Status == OutboxStatus.DeadLetter && (after is null || string.CompareOrdinal(r.Id.ToString(), after.Value.ToString()) > 0))
-                .OrderBy(r => r.Id.ToString(), StringComparer.Ordinal)
-                .Take(limit)
-                .Select(r => r.ToMessage())
-                .ToList();
-            return Task.FromResult(page);
-        }
-    }
+        => ListDeadLettersAsync(DeadLetterFilter.All, limit, after, cancellationToken);
 
     public Task<bool> RequeueDeadLetterAsync(Guid id, CancellationToken cancellationToken = default)
     {
@@ -314,24 +307,60 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
             row.Status = OutboxStatus.Pending;
             row.RetryCount = 0;
             row.NextAttemptAt = now;
+            row.LockedBy = null;
+            row.LockedUntil = null;
+            row.RequeuedAt = now;
             return Task.FromResult(true);
         }
     }
 
     public async Task<int> RequeueAllDeadLettersAsync(CancellationToken cancellationToken = default)
+        => DeadLetterReplay.ToInt32(await RequeueDeadLettersAsync(DeadLetterFilter.All, cancellationToken: cancellationToken));
+
+    public Task<long> CountDeadLettersAsync(DeadLetterFilter filter, CancellationToken cancellationToken = default)
     {
-        List<Guid> ids;
+        DeadLetterReplay.ValidateFilter(filter);
         lock (_gate)
         {
-            ids = _rows.Values.Where(r => r.Status == OutboxStatus.DeadLetter).Select(r => r.Id).ToList();
+            return Task.FromResult((long)_rows.Values.Count(r => filter.Matches(r.ToMessage())));
         }
+    }
 
-        foreach (Guid id in ids)
+    public Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(DeadLetterFilter filter, int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
+    {
+        DeadLetterReplay.ValidateListing(filter, limit);
+        lock (_gate)
         {
-            await RequeueDeadLetterAsync(id, cancellationToken);
+            IReadOnlyList<OutboxMessage> page = _rows.Values
+                .Select(r => r.ToMessage())
+                .Where(m => filter.Matches(m) && (after is null || m.Id.CompareTo(after.Value) > 0))
+                .OrderBy(m => m.Id)
+                .Take(limit)
+                .ToList();
+            return Task.FromResult(page);
         }
+    }
 
-        return ids.Count;
+    public Task<long> RequeueDeadLettersAsync(DeadLetterFilter filter, int batchSize = DeadLetterFilter.DefaultBatchSize, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
+    {
+        DeadLetterReplay.Validate(filter, batchSize);
+        return DeadLetterReplay.RunAsync(
+            progress,
+            async (after, ct) =>
+            {
+                IReadOnlyList<OutboxMessage> batch = await ListDeadLettersAsync(filter, Math.Min(batchSize, 1000), after, ct);
+                var requeued = new List<Guid>(batch.Count);
+                foreach (OutboxMessage message in batch)
+                {
+                    if (await RequeueDeadLetterAsync(message.Id, ct))
+                    {
+                        requeued.Add(message.Id);
+                    }
+                }
+
+                return (IReadOnlyCollection<Guid>)requeued;
+            },
+            cancellationToken);
     }
 
     public Task<long> PurgeSentAsync(DateTimeOffset sentBefore, int batchSize = 1000, CancellationToken cancellationToken = default)
@@ -366,6 +395,7 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
         public string? LastError { get; set; }
         public string? LockedBy { get; set; }
         public DateTimeOffset? LockedUntil { get; set; }
+        public DateTimeOffset? RequeuedAt { get; set; }
         public List<OutboxOutcome> History { get; } = [];
 
         public OutboxMessage ToMessage() => new()
@@ -384,6 +414,7 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
             LastError = LastError,
             LeaseOwner = LockedBy,
             LeaseExpiresAt = LockedUntil,
+            RequeuedAt = RequeuedAt,
         };
     }
 }

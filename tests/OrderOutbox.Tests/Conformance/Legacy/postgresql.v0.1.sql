@@ -1,0 +1,43 @@
+-- OrderOutbox: PostgreSQL schema (PostgreSQL 12 or later).
+--
+-- The store's EnsureSchemaAsync runs this script with the placeholders replaced by validated, double-quoted
+-- identifiers; a DBA can run it by hand after replacing them the same way. With the defaults:
+--   {{schema}}          "public"
+--   {{table}}           "outbox_messages"
+--   {{due_index}}       "outbox_messages_due_idx"
+--   {{dead_index}}      "outbox_messages_dead_letter_idx"
+--   {{sent_index}}      "outbox_messages_sent_idx"
+-- Every statement is idempotent (IF NOT EXISTS). The payload is text, not jsonb: it is sent byte for byte as stored.
+
+CREATE TABLE IF NOT EXISTS {{schema}}.{{table}} (
+    id              uuid         NOT NULL PRIMARY KEY,
+    message_type    text         NOT NULL,
+    aggregate_id    text         NULL,
+    payload         text         NOT NULL,
+    headers         text         NULL,
+    status          text         NOT NULL DEFAULT 'PENDING'
+                                 CHECK (status IN ('PENDING', 'SENT', 'FAILED', 'DEAD_LETTER')),
+    retry_count     integer      NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz  NOT NULL,
+    last_attempt_at timestamptz  NULL,
+    sent_at         timestamptz  NULL,
+    last_error      text         NULL,
+    created_at      timestamptz  NOT NULL,
+    locked_until    timestamptz  NULL,
+    locked_by       text         NULL
+);
+
+-- The hot query: due records by due time. Partial, so it holds only PENDING/FAILED rows however long the history.
+CREATE INDEX IF NOT EXISTS {{due_index}}
+    ON {{schema}}.{{table}} (next_attempt_at)
+    WHERE status IN ('PENDING', 'FAILED');
+
+-- Dead-letter listing (keyset by id) and requeue: small, since dead letters are rare.
+CREATE INDEX IF NOT EXISTS {{dead_index}}
+    ON {{schema}}.{{table}} (id)
+    WHERE status = 'DEAD_LETTER';
+
+-- Purge of SENT history in bounded batches by delivery time.
+CREATE INDEX IF NOT EXISTS {{sent_index}}
+    ON {{schema}}.{{table}} (sent_at)
+    WHERE status = 'SENT';
