@@ -5,7 +5,7 @@ namespace OrderOutbox;
 
 /// <summary>
 /// Options of the outbox engine, bound from the <c>OrderOutbox</c> configuration section or set in
-/// <c>AddOrderOutbox(o =&gt; …)</c>. Defaults are the seed's: poll every minute, batches of 10, 10-second timeout,
+/// <c>AddOrderOutbox(o =&gt; …)</c>. Defaults: poll every minute, batches of 10, 10-second timeout,
 /// backoff 1/2/4/8/16 minutes with five retries. Validated at host start.
 /// </summary>
 public sealed class OutboxOptions
@@ -16,10 +16,10 @@ public sealed class OutboxOptions
     /// <summary>The default <see cref="PollingInterval"/>: 1 minute (UC-DATA-01, UC-DATA-02).</summary>
     public static readonly TimeSpan DefaultPollingInterval = TimeSpan.FromMinutes(1);
 
-    /// <summary>The default <see cref="BatchSize"/>: 10 (BR-DATA-03, BR-DATA-08).</summary>
+    /// <summary>The default <see cref="BatchSize"/>: 10.</summary>
     public const int DefaultBatchSize = 10;
 
-    /// <summary>The default <see cref="DispatchTimeout"/>: 10 seconds (BR-DATA-04).</summary>
+    /// <summary>The default <see cref="DispatchTimeout"/>: 10 seconds.</summary>
     public static readonly TimeSpan DefaultDispatchTimeout = TimeSpan.FromSeconds(10);
 
     /// <summary>The default <see cref="MaxConcurrency"/>: 1.</summary>
@@ -72,8 +72,8 @@ public sealed class OutboxOptions
     public TimeSpan LeaseDuration { get; set; } = DefaultLeaseDuration;
 
     /// <summary>
-    /// When <see langword="true"/>, a cycle claims one batch only, even when it comes back full (the seed's
-    /// literal "at most 10 per cycle"). When <see langword="false"/>, full claims are followed by more claims
+    /// When <see langword="true"/>, a cycle claims one batch only, even when it comes back full (a strict
+    /// "at most one batch per poll"). When <see langword="false"/>, full claims are followed by more claims
     /// until the backlog is drained.
     /// </summary>
     /// <value>Default <see langword="false"/>.</value>
@@ -121,7 +121,7 @@ public sealed class OutboxOptions
     public string? InstanceId { get; set; }
 
     /// <summary>
-    /// How long <c>SENT</c> records are kept. <see langword="null"/> keeps them for ever (the seed keeps history);
+    /// How long <c>SENT</c> records are kept. <see langword="null"/> keeps them for ever (full delivery history);
     /// a value turns on a periodic purge in bounded batches.
     /// </summary>
     /// <value>Default <see langword="null"/>; allowed 1 minute to 3,650 days.</value>
@@ -208,7 +208,7 @@ public sealed class BackoffOptions
     public TimeSpan MaxDelay { get; set; } = TimeSpan.FromHours(1);
 
     /// <summary>
-    /// The number of automatic retries after the first attempt (BR-DATA-06). After the first attempt and this
+    /// The number of automatic retries after the first attempt. After the first attempt and this
     /// many retries have failed, the record becomes a dead letter. 0 dead-letters on the first failure.
     /// </summary>
     /// <value>Default 5; allowed 0 to 100.</value>
@@ -216,7 +216,7 @@ public sealed class BackoffOptions
     public int MaxRetries { get; set; } = 5;
 
     /// <summary>Whether to spread each delay randomly by up to ±20% (avoids retry storms after an outage).</summary>
-    /// <value>Default <see langword="false"/> (the seed's exact table).</value>
+    /// <value>Default <see langword="false"/> (exactly 1, 2, 4, 8, 16 minutes).</value>
     public bool UseJitter { get; set; }
 }
 

@@ -225,7 +225,7 @@ public abstract class ReplayConformanceTests<TFixture>(TFixture fixture) : Confo
 
         IReadOnlyList<OutboxMessage> claimed = await ClaimAsync(store, 10, T0 + TimeSpan.FromMinutes(1));
         claimed.Should().HaveCount(2);
-        (await store.Store.CompleteAsync(claimed.Select(m => DeadLetter(m, T0 + TimeSpan.FromMinutes(1))).ToList(), Ct)).Should().BeEmpty();
+        (await store.Store.CompleteAsync(claimed.Select(m => OutboxOutcome.DeadLetter(m, T0 + TimeSpan.FromMinutes(1), T0 + TimeSpan.FromMinutes(1), "HTTP 400 Bad Request")).ToList(), Ct)).Should().BeEmpty();
         (await store.Admin.RequeueDeadLettersAsync(new DeadLetterFilter { AggregateId = "b" }, cancellationToken: Ct)).Should().Be(1);
         (await store.Admin.GetAsync(entries[1].Id, Ct))!.RequeuedAt.Should().Be(Now);
     }
@@ -245,9 +245,9 @@ public abstract class ReplayConformanceTests<TFixture>(TFixture fixture) : Confo
         claimed.Should().ContainSingle().Which.Id.Should().Be(entry.Id);
         OutboxOutcome outcome = status switch
         {
-            OutboxStatus.DeadLetter => DeadLetter(claimed[0], attemptAt, error),
-            OutboxStatus.Failed => Failed(claimed[0], attemptAt, Now + TimeSpan.FromDays(30), error),
-            OutboxStatus.Sent => Sent(claimed[0], attemptAt),
+            OutboxStatus.DeadLetter => OutboxOutcome.DeadLetter(claimed[0], attemptAt, attemptAt, error),
+            OutboxStatus.Failed => OutboxOutcome.Failed(claimed[0], attemptAt, attemptAt, Now + TimeSpan.FromDays(30), error),
+            OutboxStatus.Sent => OutboxOutcome.Sent(claimed[0], attemptAt, attemptAt),
             _ => throw new ArgumentOutOfRangeException(nameof(status)),
         };
         (await store.Store.CompleteAsync([outcome], Ct)).Should().BeEmpty();
