@@ -18,12 +18,7 @@ public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixt
         PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out _);
         await store.EnsureSchemaAsync(Ct);
 
-        string plan = await ExplainAsync(
-            store.ClaimSql,
-            new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch },
-            new NpgsqlParameter<int> { TypedValue = 10 },
-            new NpgsqlParameter<string> { TypedValue = "owner" },
-            new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch });
+        string plan = await ExplainClaimAsync(store.ClaimSql);
 
         plan.Should().Contain(store.DueIndexName, "the inner query's WHERE matches the partial index predicate");
     }
@@ -34,12 +29,7 @@ public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixt
         PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out _);
         await store.EnsureSchemaAsync(Ct);
 
-        string plan = await ExplainAsync(
-            store.ClaimPerAggregateSql,
-            new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch },
-            new NpgsqlParameter<int> { TypedValue = 10 },
-            new NpgsqlParameter<string> { TypedValue = "owner" },
-            new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch });
+        string plan = await ExplainClaimAsync(store.ClaimPerAggregateSql);
 
         plan.Should().Contain(store.DueIndexName, "the candidates come from the due-records index")
             .And.Contain("Index Only Scan using " + store.AggregateIndexName, "the earlier-unfinished check is one index-only probe of the aggregate index per candidate")
@@ -215,6 +205,13 @@ public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixt
     }
 
     /// <summary>The plan of <paramref name="sql"/> with sequential scans priced out, one line per plan node.</summary>
+    private Task<string> ExplainClaimAsync(string claimSql) => ExplainAsync(
+        claimSql,
+        new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch },
+        new NpgsqlParameter<int> { TypedValue = 10 },
+        new NpgsqlParameter<string> { TypedValue = "owner" },
+        new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch });
+
     private async Task<string> ExplainAsync(string sql, params NpgsqlParameter[] parameters)
     {
         await using NpgsqlConnection connection = await fixture.DataSource.OpenConnectionAsync(Ct);
