@@ -94,7 +94,10 @@ internal sealed class FailurePlan
 /// <param name="Unavailable">503 answers.</param>
 /// <param name="SlowAnswers">Answers held past the dispatcher's timeout.</param>
 /// <param name="Rejected">400 answers.</param>
-internal sealed record ReceiverStats(long Requests, long Stored, long Duplicates, long Unavailable, long SlowAnswers, long Rejected);
+/// <param name="Traced">Requests whose <c>traceparent</c> continues the trace of their order's completion.</param>
+/// <param name="LastTraceParent">The <c>traceparent</c> of the last request and its order, or <see langword="null"/>.</param>
+internal sealed record ReceiverStats(
+    long Requests, long Stored, long Duplicates, long Unavailable, long SlowAnswers, long Rejected, long Traced, string? LastTraceParent);
 
 /// <summary>
 /// A stand-in for the data platform: a Kestrel server on 127.0.0.1 (a free port) that accepts
@@ -114,6 +117,8 @@ internal sealed class FakeDataPlatform : IAsyncDisposable
     private long _unavailable;
     private long _slowAnswers;
     private long _rejected;
+    private long _traced;
+    private string? _lastTraceParent;
 
     private FakeDataPlatform(WebApplication app, FailurePlan plan, TimeSpan slowAnswer, TimeProvider time)
     {
@@ -154,7 +159,9 @@ internal sealed class FakeDataPlatform : IAsyncDisposable
         Interlocked.Read(ref _duplicates),
         Interlocked.Read(ref _unavailable),
         Interlocked.Read(ref _slowAnswers),
-        Interlocked.Read(ref _rejected));
+        Interlocked.Read(ref _rejected),
+        Interlocked.Read(ref _traced),
+        Volatile.Read(ref _lastTraceParent));
 
     public async ValueTask DisposeAsync()
     {
@@ -181,6 +188,7 @@ internal sealed class FakeDataPlatform : IAsyncDisposable
             return;
         }
 
+        NoteTrace(orderId, request.Headers["traceparent"]);
         int attempt = _attempts.AddOrUpdate(key, 1, (_, n) => n + 1);
         switch (_plan.Decide(orderId, attempt))
         {
@@ -215,6 +223,22 @@ internal sealed class FakeDataPlatform : IAsyncDisposable
                 Store(key);
                 await WriteAsync(context, StatusCodes.Status200OK, "stored");
                 return;
+        }
+    }
+
+    /// <summary>Counts the request as traced when its <c>traceparent</c> (<c>00-traceid-spanid-flags</c>) is in its order's trace.</summary>
+    private void NoteTrace(string orderId, string? traceParent)
+    {
+        if (string.IsNullOrEmpty(traceParent))
+        {
+            return;
+        }
+
+        Volatile.Write(ref _lastTraceParent, $"{traceParent} (order {orderId})");
+        string[] parts = traceParent.Split('-');
+        if (parts.Length == 4 && SampleTelemetry.TraceOf(orderId) is { } trace && string.Equals(parts[1], trace, StringComparison.Ordinal))
+        {
+            Interlocked.Increment(ref _traced);
         }
     }
 

@@ -122,6 +122,7 @@ internal sealed class OrderService(SampleDatabase database, IOutboxWriter outbox
     /// <returns>The outbox message ID (the receiver's de-duplication key).</returns>
     public async Task<Guid> CompleteAsync(string orderId, CancellationToken cancellationToken)
     {
+        using var span = SampleTelemetry.StartCompletion(orderId); // its trace goes with the record to the data platform
         await using var connection = await OpenAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 

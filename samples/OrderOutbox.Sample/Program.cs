@@ -37,11 +37,20 @@ static async Task<int> RunAsync(string[] args)
     var view = ProgressView.Create();
     ConfigureLogging(builder.Logging, view.IsLive);
     var database = SampleDatabase.Create(settings);
+
+    // Order completions are traced with the sample's own ActivitySource; the outbox captures that trace at enqueue and
+    // its dispatch span continues it, so the data platform receives a traceparent of the order's trace.
+    using var tracing = SampleTelemetry.Listen();
     var fakePlatformEndpoint = new FakeEndpointHolder();
 
     // ---- The outbox wiring: this is what an application writes. ------------------------------------------------
     var outbox = builder.Services.AddOrderOutbox(builder.Configuration.GetSection(OutboxOptions.SectionName));
-    database.AddOutboxStore(outbox); // .UseSqlite(...) / .UsePostgreSql(...) / .UseSqlServer(...)
+    _ = settings.Store switch
+    {
+        StoreKind.PostgreSql => outbox.UsePostgreSql(database.ConnectionString),
+        StoreKind.SqlServer => outbox.UseSqlServer(database.ConnectionString),
+        _ => outbox.UseSqlite(database.ConnectionString),
+    };
     outbox.UseHttpDispatcher(builder.Configuration.GetSection(HttpDispatcherOptions.SectionName));
     builder.Services.AddSingleton<DeadLetterAlerts>();
     builder.Services.AddSingleton<IDeadLetterHandler>(sp => sp.GetRequiredService<DeadLetterAlerts>());

@@ -89,6 +89,7 @@ internal sealed class ProgressView
         table.AddRow("  gave up after all retries", Count(report.GaveUpAfterRetries));
         table.AddRow("Not finished (PENDING/FAILED)", Count(report.NotFinished));
         table.AddRow("Duplicates seen by the receiver", report.Receiver is null ? "n/a (external receiver)" : Count(report.Receiver.Duplicates));
+        table.AddRow("Requests in their order's trace (traceparent)", report.Receiver is null ? "n/a (external receiver)" : $"{Count(report.Receiver.Traced)} of {Count(report.Receiver.Requests)}");
         table.AddRow("Elapsed", Elapsed(report.Elapsed));
         AnsiConsole.WriteLine();
         AnsiConsole.Write(table);
@@ -130,7 +131,7 @@ internal sealed class ProgressView
         {
             line += string.Create(
                 CultureInfo.InvariantCulture,
-                $" | receiver: {r.Requests} requests, {r.Unavailable}x503, {r.SlowAnswers} slow, {r.Rejected}x400, {r.Duplicates} duplicates");
+                $" | receiver: {r.Requests} requests, {r.Unavailable}x503, {r.SlowAnswers} slow, {r.Rejected}x400, {r.Duplicates} duplicates, {r.Traced} in the order's trace");
         }
 
         if (line != _lastPlainLine || s.Drained || s.Elapsed - _lastPlainAt >= PlainLineEvery)
@@ -161,6 +162,7 @@ internal sealed class ProgressView
             receiver.AddRow("slow answer (timed out)", Count(r.SlowAnswers));
             receiver.AddRow("400 Bad Request", Count(r.Rejected));
             receiver.AddRow("duplicates (same Idempotency-Key)", Count(r.Duplicates));
+            receiver.AddRow("traceparent in the order's trace", Count(r.Traced));
             right = receiver;
         }
         else
@@ -172,6 +174,11 @@ internal sealed class ProgressView
             CultureInfo.InvariantCulture,
             $"[bold]Orders completed[/] {s.OrdersCompleted}/{s.OrdersTotal}    [grey]elapsed {Elapsed(s.Elapsed)}{(s.Drained ? "  — drained" : string.Empty)}[/]"));
         var rows = new List<IRenderable> { header, new Grid().AddColumn().AddColumn().AddRow(outbox, right) };
+        if (s.Receiver?.LastTraceParent is { } traceParent)
+        {
+            rows.Add(new Markup($"[grey]last traceparent[/] {Markup.Escape(traceParent)}"));
+        }
+
         foreach (var alert in s.Alerts.TakeLast(3))
         {
             rows.Add(new Markup($"[yellow]ALERT[/] {Markup.Escape(alert)}"));

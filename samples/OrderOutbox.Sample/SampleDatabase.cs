@@ -8,8 +8,8 @@ using Npgsql;
 namespace OrderOutbox.Sample;
 
 /// <summary>
-/// What differs between the three stores for the sample: how to open a connection for the order service, the
-/// DDL of the sample's own <c>orders</c> tables, and which <c>Use…</c> method wires the outbox store.
+/// What differs between the three stores for the sample: how to open a connection for the order service and the
+/// DDL of the sample's own <c>orders</c> tables. Which <c>Use…</c> method wires the outbox store is in Program.cs.
 /// Everything else (the order service, the outbox, the dispatcher) is the same code for all three.
 /// </summary>
 internal abstract class SampleDatabase
@@ -39,8 +39,8 @@ internal abstract class SampleDatabase
         }
     }
 
-    /// <summary>Registers the outbox store for this database (<c>UseSqlite</c>, <c>UsePostgreSql</c> or <c>UseSqlServer</c>).</summary>
-    public abstract void AddOutboxStore(OrderOutboxBuilder outbox);
+    /// <summary>The connection string the order service and the outbox store (<c>Use…</c> in Program.cs) share.</summary>
+    public abstract string ConnectionString { get; }
 
     /// <summary>Creates a connection for the order service (not opened).</summary>
     public abstract DbConnection CreateConnection();
@@ -104,7 +104,7 @@ internal abstract class SampleDatabase
             );
             """;
 
-        public override void AddOutboxStore(OrderOutboxBuilder outbox) => outbox.UseSqlite(_connectionString);
+        public override string ConnectionString => _connectionString;
 
         public override DbConnection CreateConnection() => new SqliteConnection(_connectionString);
 
@@ -154,7 +154,7 @@ internal abstract class SampleDatabase
             );
             """;
 
-        public override void AddOutboxStore(OrderOutboxBuilder outbox) => outbox.UsePostgreSql(_connectionString);
+        public override string ConnectionString => _connectionString;
 
         public override DbConnection CreateConnection() => new NpgsqlConnection(_connectionString);
     }
@@ -185,7 +185,7 @@ internal abstract class SampleDatabase
             );
             """;
 
-        public override void AddOutboxStore(OrderOutboxBuilder outbox) => outbox.UseSqlServer(_connectionString);
+        public override string ConnectionString => _connectionString;
 
         public override DbConnection CreateConnection() => new SqlConnection(_connectionString);
     }

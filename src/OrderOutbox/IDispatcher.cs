@@ -8,6 +8,8 @@ namespace OrderOutbox;
 /// <para>A dispatcher reports delivery failures through its <see cref="DispatchResult"/>, never by throwing:
 /// <see cref="DispatchResult.Success"/> when the destination accepted the message,
 /// <see cref="DispatchResult.Transient"/> when a later attempt may succeed (timeouts, network errors, 5xx, 408, 429),
+/// <see cref="DispatchResult.EndpointFault"/> when a later attempt may succeed once the destination or its
+/// configuration is fixed (expired credentials, a wrong URL),
 /// <see cref="DispatchResult.Permanent"/> when it never will (the record is dead-lettered at once).</para>
 /// <para>The <see cref="CancellationToken"/> fires when the per-call timeout (<see cref="OutboxOptions.DispatchTimeout"/>)
 /// elapses or the host stops. An exception that escapes anyway is recorded as a transient failure.</para>
@@ -46,11 +48,12 @@ public enum DispatchResultKind
 /// <summary>The result of <see cref="IDispatcher.DispatchAsync"/>.</summary>
 public readonly record struct DispatchResult
 {
-    private DispatchResult(DispatchResultKind kind, string? error, TimeSpan? retryAfter)
+    private DispatchResult(DispatchResultKind kind, string? error, TimeSpan? retryAfter, bool isEndpointFault = false)
     {
         Kind = kind;
         Error = error;
         RetryAfter = retryAfter;
+        IsEndpointFault = isEndpointFault;
     }
 
     /// <summary>How the attempt ended; <see cref="DispatchResultKind.Unknown"/> for <c>default(DispatchResult)</c>.</summary>
@@ -64,6 +67,13 @@ public readonly record struct DispatchResult
     /// It can only lengthen the backoff delay, never shorten it.
     /// </summary>
     public TimeSpan? RetryAfter { get; }
+
+    /// <summary>
+    /// Whether the failure lies with the destination or its configuration (expired credentials, a wrong URL, a
+    /// receiver that asked everyone to wait) rather than with the message. Such a failure is transient
+    /// (<see cref="DispatchResultKind.TransientFailure"/>); the engine may count it against the endpoint.
+    /// </summary>
+    public bool IsEndpointFault { get; }
 
     /// <summary>A successful delivery.</summary>
     public static DispatchResult Success { get; } = new(DispatchResultKind.Success, null, null);
@@ -80,4 +90,14 @@ public readonly record struct DispatchResult
     /// <returns>The result.</returns>
     public static DispatchResult Permanent(string error)
         => new(DispatchResultKind.PermanentFailure, error ?? throw new ArgumentNullException(nameof(error)), null);
+
+    /// <summary>
+    /// A transient failure caused by the destination or its configuration rather than the message
+    /// (<see cref="IsEndpointFault"/>); the record is retried after the backoff delay.
+    /// </summary>
+    /// <param name="error">What went wrong.</param>
+    /// <param name="retryAfter">The wait the destination asked for, if any.</param>
+    /// <returns>The result.</returns>
+    public static DispatchResult EndpointFault(string error, TimeSpan? retryAfter = null)
+        => new(DispatchResultKind.TransientFailure, error ?? throw new ArgumentNullException(nameof(error)), retryAfter, isEndpointFault: true);
 }

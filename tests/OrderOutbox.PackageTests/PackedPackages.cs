@@ -5,7 +5,7 @@ using System.Globalization;
 namespace OrderOutbox.PackageTests;
 
 /// <summary>
-/// Packs the four packages once for the whole test assembly: `dotnet pack` of the src projects, with a unique
+/// Packs the packages once for the whole test assembly: `dotnet pack` of the src projects, with a unique
 /// pre-release version (so no copy cached in the machine's global packages folder can stand in for them), build
 /// output under a temporary artifacts folder (so the repository's bin/obj are untouched), packages in a temporary
 /// folder. Everything is deleted afterwards, including the unique version's folders in the global packages folder.
@@ -15,9 +15,9 @@ public sealed class PackedPackages : IAsyncLifetime
     /// <summary>Set to 1 to skip these (slow) tests locally. Ignored when CI=true: CI always runs them.</summary>
     public const string SkipVariable = "ORDEROUTBOX_SKIP_PACKAGE_TESTS";
 
-    public static readonly string[] PackageIds = ["OrderOutbox", "OrderOutbox.PostgreSql", "OrderOutbox.SqlServer", "OrderOutbox.Sqlite", "OrderOutbox.HealthChecks"];
+    public static readonly string[] PackageIds = ["OrderOutbox", "OrderOutbox.PostgreSql", "OrderOutbox.SqlServer", "OrderOutbox.Sqlite", "OrderOutbox.HealthChecks", "OrderOutbox.EntityFrameworkCore"];
 
-    /// <summary>The packages the sample references (the core and the stores); the others are packed and checked, not used by it.</summary>
+    /// <summary>The packages the demo sample references (the core and the stores); the others are packed and checked, not used by it.</summary>
     public static readonly string[] SamplePackageIds = ["OrderOutbox", "OrderOutbox.PostgreSql", "OrderOutbox.SqlServer", "OrderOutbox.Sqlite"];
 
     private ProcessResult? _pack;
@@ -64,7 +64,7 @@ public sealed class PackedPackages : IAsyncLifetime
         Directory.CreateDirectory(WorkFolder);
         var ct = TestContext.Current.CancellationToken;
 
-        // A throw-away solution of just the four packable projects, so `dotnet pack` builds nothing else.
+        // A throw-away solution of just the packable projects, so `dotnet pack` builds nothing else.
         var solution = Path.Combine(WorkFolder, "packages.slnx");
         File.WriteAllText(
             solution,

@@ -91,7 +91,7 @@ public sealed class DeadLetterFilterTests
 
     private static OutboxMessage Record { get; } = new()
     {
-        Id = Guid.CreateVersion7(T0),
+        Id = MessageId.NewId(T0),
         MessageType = "order.completed",
         AggregateId = "o-1",
         Payload = "{}",

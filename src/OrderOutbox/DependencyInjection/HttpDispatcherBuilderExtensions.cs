@@ -10,14 +10,16 @@ namespace Microsoft.Extensions.DependencyInjection;
 public static class HttpDispatcherBuilderExtensions
 {
     /// <summary>
-    /// Delivers records by HTTP POST to <see cref="HttpDispatcherOptions.Endpoint"/> through the named client
+    /// Delivers records by HTTP POST to <see cref="HttpDispatcherOptions.Endpoint"/>, or to the named
+    /// <see cref="HttpDispatcherOptions.Endpoints"/> their message types are routed to, through the named client
     /// <see cref="HttpDispatcherOptions.HttpClientName"/>. The client follows no redirects (a redirected POST would
     /// lose its body) and has no timeout of its own (<see cref="OutboxOptions.DispatchTimeout"/> applies); extend it with
     /// <c>services.AddHttpClient(HttpDispatcherOptions.HttpClientName).AddHttpMessageHandler(…)</c>. A dispatcher you
-    /// register yourself as <see cref="IDispatcher"/> takes precedence.
+    /// register yourself as <see cref="IDispatcher"/> takes precedence. Also registers the
+    /// <see cref="IOutboxRouter"/> of the route table, which the writer asks at enqueue.
     /// </summary>
     /// <param name="builder">The outbox builder.</param>
-    /// <param name="configure">Configures the options; <see cref="HttpDispatcherOptions.Endpoint"/> is required.</param>
+    /// <param name="configure">Configures the options; <see cref="HttpDispatcherOptions.Endpoint"/> or <see cref="HttpDispatcherOptions.Endpoints"/> is required.</param>
     /// <returns>The builder.</returns>
     public static OrderOutboxBuilder UseHttpDispatcher(this OrderOutboxBuilder builder, Action<HttpDispatcherOptions> configure)
     {
@@ -49,6 +51,8 @@ public static class HttpDispatcherBuilderExtensions
         services
             .AddHttpClient(HttpDispatcherOptions.HttpClientName, static client => client.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(static () => new SocketsHttpHandler { AllowAutoRedirect = false });
+        services.TryAddSingleton<HttpEndpointRegistry>();
+        services.TryAddSingleton<IOutboxRouter>(static sp => sp.GetRequiredService<HttpEndpointRegistry>());
         services.TryAddSingleton<IDispatcher, HttpDispatcher>();
         return builder;
     }

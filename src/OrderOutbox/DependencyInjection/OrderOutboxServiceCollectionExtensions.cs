@@ -64,6 +64,8 @@ public static class OrderOutboxServiceCollectionExtensions
         services.TryAddSingleton<OutboxDispatcherHeartbeat>();
         services.TryAddSingleton<IBackoffPolicy, ExponentialBackoffPolicy>();
         services.TryAddSingleton(static sp => new OutboxMetrics(sp.GetService<IMeterFactory>()));
+        services.TryAddSingleton(static sp => new OutboxEntryFactory(
+            sp.GetRequiredService<IOptions<OutboxOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<OutboxMetrics>(), sp.GetService<IOutboxRouter>()));
         services.TryAddSingleton<IOutboxWriter, OutboxWriter>();
         services.TryAddSingleton<IOutboxProcessor, OutboxProcessor>();
         services.AddHostedService<OutboxDispatcherService>();

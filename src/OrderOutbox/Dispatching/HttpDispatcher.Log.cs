@@ -19,4 +19,7 @@ internal sealed partial class HttpDispatcher
 
     [LoggerMessage(EventId = 3004, Level = LogLevel.Debug, Message = "Outbox message {MessageId} could not be delivered: {Error}")]
     private partial void LogNetworkFailure(Guid messageId, string error);
+
+    [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Endpoint {Endpoint} answered 429 with Retry-After; nothing is sent to it for {Seconds} s")]
+    private partial void LogEndpointPaused(string endpoint, double seconds);
 }

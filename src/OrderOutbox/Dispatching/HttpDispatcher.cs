@@ -12,14 +12,16 @@ using OrderOutbox.Diagnostics;
 namespace OrderOutbox.Dispatching;
 
 /// <summary>
-/// The default <see cref="IDispatcher"/>: POSTs the stored payload, byte for byte, to
-/// <see cref="HttpDispatcherOptions.Endpoint"/> through the named client <see cref="HttpDispatcherOptions.HttpClientName"/>,
-/// with an <c>Idempotency-Key</c>, CloudEvents binary-mode headers and the trace context captured at enqueue.
+/// The default <see cref="IDispatcher"/>: POSTs the stored payload, byte for byte, to the endpoint the message type is
+/// routed to (<see cref="HttpEndpointRegistry"/>) through the named client <see cref="HttpDispatcherOptions.HttpClientName"/>,
+/// with an <c>Idempotency-Key</c>, CloudEvents binary-mode headers, the trace context captured at enqueue and, when
+/// secrets are configured, Standard Webhooks signature headers.
 /// </summary>
 /// <remarks>
-/// 2xx is a success; 408, 429, 5xx, network errors are transient (a <c>Retry-After</c> can lengthen the wait);
-/// other answers are permanent unless <see cref="HttpDispatcherOptions.RetryClientErrors"/>. The per-call timeout is the
-/// engine's cancellation token (the named client's own timeout is infinite).
+/// The answer is classified by the endpoint's status table (<see cref="HttpStatusPolicy"/>); network errors and the
+/// endpoint's own timeout are transient. Each endpoint's rate limit is waited for before sending, and a
+/// <c>Retry-After</c> on a 429 pauses the whole endpoint. The engine's cancellation token is the per-call timeout
+/// (the named client's own timeout is infinite).
 /// </remarks>
 internal sealed partial class HttpDispatcher : IDispatcher
 {
@@ -29,16 +31,16 @@ internal sealed partial class HttpDispatcher : IDispatcher
     private readonly TimeProvider _timeProvider;
     private readonly ILogger _logger;
     private readonly HttpDispatcherOptions _options;
-    private readonly Uri _endpoint;
+    private readonly HttpEndpointRegistry _endpoints;
     private readonly string _source;
 
-    public HttpDispatcher(IHttpClientFactory httpClientFactory, IOptions<HttpDispatcherOptions> options, TimeProvider timeProvider, ILogger<HttpDispatcher> logger)
+    public HttpDispatcher(IHttpClientFactory httpClientFactory, IOptions<HttpDispatcherOptions> options, HttpEndpointRegistry endpoints, TimeProvider timeProvider, ILogger<HttpDispatcher> logger)
     {
         _httpClientFactory = httpClientFactory;
         _options = options.Value;
+        _endpoints = endpoints;
         _timeProvider = timeProvider;
         _logger = logger;
-        _endpoint = _options.Endpoint ?? throw new InvalidOperationException("HttpDispatcherOptions.Endpoint is required: set it in UseHttpDispatcher(http => http.Endpoint = new Uri(\"https://…\")).");
         _source = CloudEventsHeader.Encode(_options.Source);
     }
 
@@ -46,21 +48,74 @@ internal sealed partial class HttpDispatcher : IDispatcher
     public async ValueTask<DispatchResult> DispatchAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(message);
+        if (!_endpoints.TryGetHttpEndpoint(message.MessageType, out HttpEndpoint? endpoint))
+        {
+            return DispatchResult.Transient($"No route for message type '{message.MessageType}': add it to HttpDispatcherOptions.Routes or set HttpDispatcherOptions.DefaultEndpoint.");
+        }
+
+        TimeSpan paused = endpoint.Limiter.PausedFor();
+        if (paused > TimeSpan.Zero)
+        {
+            // The receiver asked the whole endpoint to wait (429 with Retry-After): nothing is sent until then.
+            return DispatchResult.EndpointFault(
+                string.Create(CultureInfo.InvariantCulture, $"Endpoint '{endpoint.Name}' is paused for {paused.TotalSeconds:0.###} s more, as its last Retry-After asked; not sent."),
+                paused);
+        }
+
+        CancellationTokenSource? timeout = null;
+        CancellationTokenSource? linked = null;
+        CancellationToken token = cancellationToken;
+        if (endpoint.Timeout is { } endpointTimeout)
+        {
+            timeout = new CancellationTokenSource(endpointTimeout, _timeProvider);
+            linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+            token = linked.Token;
+        }
+
+        try
+        {
+            await endpoint.Limiter.AcquireAsync(token).ConfigureAwait(false);
+            return await SendAsync(endpoint, message, token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw; // the engine's timeout or shutdown: the engine classifies it
+        }
+        catch (OperationCanceledException) when (timeout is not null && timeout.IsCancellationRequested)
+        {
+            string error = string.Create(CultureInfo.InvariantCulture, $"Timed out after {endpoint.Timeout!.Value.TotalSeconds:0.###} s (endpoint '{endpoint.Name}' Timeout).");
+            LogNetworkFailure(message.Id, error);
+            return DispatchResult.Transient(error);
+        }
+        finally
+        {
+            linked?.Dispose();
+            timeout?.Dispose();
+        }
+    }
+
+    private async Task<DispatchResult> SendAsync(HttpEndpoint endpoint, OutboxMessage message, CancellationToken cancellationToken)
+    {
         HttpClient client = _httpClientFactory.CreateClient(HttpDispatcherOptions.HttpClientName);
-        using var request = new HttpRequestMessage(HttpMethod.Post, _endpoint);
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint.Url);
         var content = new StringContent(message.Payload, Encoding.UTF8);
         content.Headers.ContentType = JsonContentType;
         request.Content = content;
         AddHeaders(request.Headers, message);
-        LogSending(message.Id, message.MessageType, message.Payload);
+        if (endpoint.Signer is { } signer)
+        {
+            AddSignature(request.Headers, signer, message);
+        }
 
+        LogSending(message.Id, message.MessageType, message.Payload);
         try
         {
             using HttpResponseMessage response = await client
                 .SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken)
                 .ConfigureAwait(false);
             int status = (int)response.StatusCode;
-            if (status is >= 200 and <= 299)
+            HttpStatusKind kind = endpoint.StatusPolicy.Classify(status);
+            if (kind == HttpStatusKind.Success)
             {
                 LogDelivered(message.Id, status);
                 return DispatchResult.Success;
@@ -77,18 +132,23 @@ internal sealed partial class HttpDispatcher : IDispatcher
                 LogRefusedBody(message.Id, status, body);
             }
 
-            if (status is 408 or 429 or >= 500)
+            TimeSpan? retryAfter = kind == HttpStatusKind.MessageFault ? null : GetRetryAfter(response);
+            if (status == 429 && retryAfter is { } pause)
             {
-                return DispatchResult.Transient(error, GetRetryAfter(response));
+                endpoint.Limiter.Pause(pause);
+                LogEndpointPaused(endpoint.Name, pause.TotalSeconds);
             }
 
-            return _options.RetryClientErrors
-                ? DispatchResult.Transient(error, GetRetryAfter(response))
-                : DispatchResult.Permanent(error);
+            return kind switch
+            {
+                HttpStatusKind.MessageFault => DispatchResult.Permanent(error),
+                HttpStatusKind.EndpointFault => DispatchResult.EndpointFault(error, retryAfter),
+                _ => DispatchResult.Transient(error, retryAfter),
+            };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            throw; // the engine's timeout or shutdown: the engine classifies it
+            throw; // a timeout: classified by the caller
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException or SocketException or OperationCanceledException)
         {
@@ -96,6 +156,15 @@ internal sealed partial class HttpDispatcher : IDispatcher
             LogNetworkFailure(message.Id, error);
             return DispatchResult.Transient(error);
         }
+    }
+
+    private void AddSignature(HttpRequestHeaders headers, WebhookSigner signer, OutboxMessage message)
+    {
+        string id = message.Id.ToString("D");
+        long timestamp = _timeProvider.GetUtcNow().ToUnixTimeSeconds();
+        headers.TryAddWithoutValidation("webhook-id", id);
+        headers.TryAddWithoutValidation("webhook-timestamp", timestamp.ToString(CultureInfo.InvariantCulture));
+        headers.TryAddWithoutValidation("webhook-signature", signer.Sign(id, timestamp, message.Payload));
     }
 
     private void AddHeaders(HttpRequestHeaders headers, OutboxMessage message)

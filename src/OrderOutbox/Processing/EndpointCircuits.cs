@@ -37,6 +37,11 @@ internal sealed partial class EndpointCircuits
             "The outage circuit of each endpoint on this instance: 0 closed, 1 half-open (probing), 2 open.");
     }
 
+    /// <summary>The endpoint of a record as the route table says (<see cref="IOutboxRouter"/>), or <see cref="DefaultEndpoint"/>
+    /// without a router or a route.</summary>
+    public static Func<OutboxMessage, string>? RouteOf(IOutboxRouter? router)
+        => router is null ? null : m => router.TryGetEndpoint(m.MessageType, out string? name) ? name : DefaultEndpoint;
+
     /// <summary>The endpoint a record is delivered to.</summary>
     public string EndpointOf(OutboxMessage message) => _endpointOf(message);
 

@@ -40,7 +40,8 @@ internal sealed class OutboxProcessor : IOutboxProcessor
         TimeProvider timeProvider,
         OutboxWakeUp wakeUp,
         OutboxMetrics metrics,
-        ILogger<OutboxProcessor> logger)
+        ILogger<OutboxProcessor> logger,
+        IOutboxRouter? router = null)
     {
         _store = store;
         _options = options.Value;
@@ -51,7 +52,9 @@ internal sealed class OutboxProcessor : IOutboxProcessor
         _tokens = new LeaseTokens(_options.InstanceId);
         _executor = new AttemptExecutor(dispatcher, backoff, timeProvider, metrics, _options.DispatchTimeout);
         _deadLetters = new DeadLetterNotifier(deadLetterHandlers.ToArray(), _options.DeadLetterHandlerTimeout, timeProvider, logger);
-        _circuits = _options.Circuit is { Enabled: true } circuit ? new EndpointCircuits(circuit, timeProvider, metrics.Meter, logger) : null;
+        _circuits = _options.Circuit is { Enabled: true } circuit
+            ? new EndpointCircuits(circuit, timeProvider, metrics.Meter, logger, EndpointCircuits.RouteOf(router))
+            : null;
     }
 
     /// <summary>The outage circuits of this instance, or <see langword="null"/> when <see cref="CircuitOptions.Enabled"/> is off.</summary>

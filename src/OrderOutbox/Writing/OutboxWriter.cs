@@ -1,11 +1,5 @@
-using System.Collections.Concurrent;
 using System.Data;
 using System.Data.Common;
-using System.Diagnostics;
-using System.Globalization;
-using System.Reflection;
-using System.Text;
-using System.Text.Json;
 using Microsoft.Extensions.Options;
 using OrderOutbox.Diagnostics;
 using OrderOutbox.Storage;
@@ -13,87 +7,43 @@ using OrderOutbox.Storage;
 namespace OrderOutbox.Writing;
 
 /// <summary>
-/// The default <see cref="IOutboxWriter"/>: validates, serialises once, captures the trace context and hands the
-/// record to <see cref="IOutboxStore.EnqueueAsync"/> on the caller's transaction.
+/// The default <see cref="IOutboxWriter"/>: checks the input and the transaction, lets <see cref="OutboxEntryFactory"/>
+/// serialise once and capture the trace context, and hands the record to <see cref="IOutboxStore.EnqueueAsync"/> on
+/// the caller's transaction.
 /// </summary>
 internal sealed class OutboxWriter : IOutboxWriter
 {
-    private static readonly ConcurrentDictionary<Type, string> MessageTypes = new();
-
     private readonly IOutboxStore _store;
-    private readonly TimeProvider _timeProvider;
-    private readonly OutboxMetrics _metrics;
-    private readonly OutboxOptions _options;
+    private readonly OutboxEntryFactory _entries;
+    private readonly IOutboxRouter? _router;
 
-    public OutboxWriter(IOutboxStore store, IOptions<OutboxOptions> options, TimeProvider timeProvider, OutboxMetrics metrics)
+    public OutboxWriter(IOutboxStore store, IOptions<OutboxOptions> options, TimeProvider timeProvider, OutboxMetrics metrics, IOutboxRouter? router = null)
     {
         _store = store;
-        _options = options.Value;
-        _timeProvider = timeProvider;
-        _metrics = metrics;
+        _router = router;
+        _entries = new OutboxEntryFactory(options, timeProvider, metrics, router);
     }
 
     /// <inheritdoc />
     public Task<Guid> EnqueueAsync<T>(DbTransaction transaction, T payload, CancellationToken cancellationToken = default)
     {
-        if (payload is null)
-        {
-            throw new ArgumentNullException(nameof(payload), "The outbox payload must not be null.");
-        }
-
-        return EnqueueAsync(transaction, GetMessageType(payload.GetType()), payload, aggregateId: null, cancellationToken);
+        OutboxEntryFactory.RequirePayload(payload);
+        return EnqueueAsync(transaction, OutboxEntryFactory.MessageTypeOf(payload.GetType()), payload, aggregateId: null, cancellationToken);
     }
 
     /// <inheritdoc />
     public async Task<Guid> EnqueueAsync<T>(DbTransaction transaction, string messageType, T payload, string? aggregateId = null, CancellationToken cancellationToken = default)
     {
-        if (payload is null)
-        {
-            throw new ArgumentNullException(nameof(payload), "The outbox payload must not be null.");
-        }
-
+        // The payload and the keys are named before the transaction, as they always were; the factory checks them too.
+        OutboxEntryFactory.RequirePayload(payload);
         OutboxEntryRules.ValidateMessageType(messageType, nameof(messageType));
         OutboxEntryRules.ValidateAggregateId(aggregateId, nameof(aggregateId));
+        OutboxRouteCheck.Require(_router, messageType, nameof(messageType));
         ValidateTransaction(transaction);
 
-        byte[] utf8 = Serialize(payload);
-        if (utf8.Length > _options.MaxPayloadBytes)
-        {
-            throw new ArgumentException(
-                string.Create(
-                    CultureInfo.InvariantCulture,
-                    $"The serialised payload of type {payload.GetType().FullName} is {utf8.Length:N0} bytes; OutboxOptions.MaxPayloadBytes allows at most {_options.MaxPayloadBytes:N0} bytes (configurable from 1 to 67,108,864)."),
-                nameof(payload));
-        }
-
-        DateTimeOffset now = _timeProvider.GetUtcNow();
-        var entry = new OutboxEntry(
-            MessageId.NewId(now),
-            messageType,
-            aggregateId,
-            Encoding.UTF8.GetString(utf8),
-            TraceHeaders.Capture(Activity.Current),
-            now);
-
+        OutboxEntry entry = _entries.Create(messageType, payload, aggregateId);
         await _store.EnqueueAsync(transaction, entry, cancellationToken).ConfigureAwait(false);
-        _metrics.Enqueued(messageType);
         return entry.Id;
-    }
-
-    private byte[] Serialize(object payload)
-    {
-        Type type = payload.GetType();
-        try
-        {
-            return JsonSerializer.SerializeToUtf8Bytes(payload, type, _options.JsonSerializerOptions);
-        }
-        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
-        {
-            throw new ArgumentException(
-                $"The payload of type {type.FullName} cannot be serialised to JSON with OutboxOptions.JsonSerializerOptions: {ex.Message}",
-                nameof(payload),
-                ex);
-        }
     }
 
     private static void ValidateTransaction(DbTransaction transaction)
@@ -114,9 +64,4 @@ internal sealed class OutboxWriter : IOutboxWriter
                 nameof(transaction));
         }
     }
-
-    private static string GetMessageType(Type type)
-        => MessageTypes.GetOrAdd(
-            type,
-            static t => t.GetCustomAttribute<OutboxMessageTypeAttribute>(inherit: false)?.MessageType ?? t.Name);
 }

@@ -101,15 +101,23 @@ public sealed class HttpDispatcherTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData(400, "Bad Request")]
-    [InlineData(404, "Not Found")]
-    [InlineData(409, "Conflict")]
-    [InlineData(422, "Unprocessable Entity")]
-    public async Task Other_4xx_answers_are_permanent_with_status_reason_and_body(int status, string reason)
+    [InlineData(400, "Bad Request", DispatchResultKind.PermanentFailure, false)]
+    [InlineData(409, "Conflict", DispatchResultKind.PermanentFailure, false)]
+    [InlineData(413, "Payload Too Large", DispatchResultKind.PermanentFailure, false)]
+    [InlineData(415, "Unsupported Media Type", DispatchResultKind.PermanentFailure, false)]
+    [InlineData(422, "Unprocessable Entity", DispatchResultKind.PermanentFailure, false)]
+    [InlineData(401, "Unauthorized", DispatchResultKind.TransientFailure, true)]
+    [InlineData(403, "Forbidden", DispatchResultKind.TransientFailure, true)]
+    [InlineData(404, "Not Found", DispatchResultKind.TransientFailure, true)]
+    [InlineData(405, "Method Not Allowed", DispatchResultKind.TransientFailure, true)]
+    [InlineData(410, "Gone", DispatchResultKind.TransientFailure, true)]
+    [InlineData(421, "Misdirected Request", DispatchResultKind.TransientFailure, true)]
+    public async Task Message_faults_are_permanent_and_endpoint_faults_transient_with_status_reason_and_body(int status, string reason, DispatchResultKind kind, bool endpointFault)
     {
         DispatchResult result = await SendAsync($"?status={status}&body=order%20rejected");
 
-        result.Kind.Should().Be(DispatchResultKind.PermanentFailure);
+        result.Kind.Should().Be(kind);
+        result.IsEndpointFault.Should().Be(endpointFault);
         result.Error.Should().Be($"HTTP {status} {reason}: order rejected");
         result.RetryAfter.Should().BeNull();
     }
@@ -117,10 +125,93 @@ public sealed class HttpDispatcherTests : IAsyncLifetime
     [Fact]
     public async Task Client_errors_are_retried_when_configured()
     {
-        DispatchResult result = await SendAsync("?status=404", h => h.RetryClientErrors = true);
+        DispatchResult result = await SendAsync("?status=409", h => h.RetryClientErrors = true);
 
         result.Kind.Should().Be(DispatchResultKind.TransientFailure);
-        result.Error.Should().Be("HTTP 404 Not Found");
+        result.IsEndpointFault.Should().BeFalse();
+        result.Error.Should().Be("HTTP 409 Conflict");
+    }
+
+    [Fact]
+    public async Task The_status_policy_reclassifies_a_code()
+    {
+        DispatchResult notFound = await SendAsync("?status=404", h => h.StatusPolicy["404"] = HttpStatusKind.MessageFault);
+        DispatchResult conflict = await SendAsync("?status=409", h => h.StatusPolicy["409"] = HttpStatusKind.Success);
+
+        notFound.Kind.Should().Be(DispatchResultKind.PermanentFailure);
+        conflict.Should().Be(DispatchResult.Success, "a receiver that answers 409 for a duplicate has the message already");
+    }
+
+    [Fact]
+    public async Task A_429_with_retry_after_pauses_the_whole_endpoint_for_the_time_asked()
+    {
+        var time = new FakeTimeProvider(Now);
+        IDispatcher dispatcher = Dispatcher(_server.Url("orders?status=429&retry-after=30"), time: time);
+
+        DispatchResult first = await dispatcher.DispatchAsync(Message(), Ct);
+        DispatchResult during = await dispatcher.DispatchAsync(Message(), Ct);
+        time.Advance(TimeSpan.FromSeconds(30));
+        DispatchResult after = await dispatcher.DispatchAsync(Message(), Ct);
+
+        first.RetryAfter.Should().Be(TimeSpan.FromSeconds(30));
+        during.Kind.Should().Be(DispatchResultKind.TransientFailure);
+        during.IsEndpointFault.Should().BeTrue();
+        during.RetryAfter.Should().Be(TimeSpan.FromSeconds(30));
+        during.Error.Should().Contain("paused");
+        after.Error.Should().StartWith("HTTP 429");
+        _server.Requests.Should().HaveCount(2, "nothing is sent to the endpoint while it asked to wait");
+    }
+
+    [Fact]
+    public async Task The_rate_limit_holds_requests_until_the_clock_allows_them()
+    {
+        var time = new FakeTimeProvider(Now);
+        IDispatcher dispatcher = Dispatcher(_server.Url("orders"), h => { h.MaxRequestsPerSecond = 2; h.RateLimitBurst = 1; }, time);
+
+        (await dispatcher.DispatchAsync(Message(), Ct)).Should().Be(DispatchResult.Success);
+        Task<DispatchResult> second = dispatcher.DispatchAsync(Message(), Ct).AsTask();
+        Task<DispatchResult> third = dispatcher.DispatchAsync(Message(), Ct).AsTask();
+        time.Advance(TimeSpan.FromMilliseconds(499));
+
+        second.IsCompleted.Should().BeFalse("2 per second with a burst of 1 allows the next request after 500 ms");
+        _server.Requests.Should().ContainSingle();
+        time.Advance(TimeSpan.FromMilliseconds(1));
+        (await second.WaitAsync(TimeSpan.FromSeconds(30), Ct)).Should().Be(DispatchResult.Success);
+        third.IsCompleted.Should().BeFalse("the third waits its own 500 ms behind the second");
+        _server.Requests.Should().HaveCount(2);
+        time.Advance(TimeSpan.FromMilliseconds(500));
+        (await third.WaitAsync(TimeSpan.FromSeconds(30), Ct)).Should().Be(DispatchResult.Success);
+        _server.Requests.Should().HaveCount(3);
+    }
+
+    [Fact]
+    public async Task An_endpoints_own_timeout_ends_the_call_as_a_transient_failure()
+    {
+        var time = new FakeTimeProvider(Now);
+        IDispatcher dispatcher = Dispatcher(_server.Url("unused"), h =>
+        {
+            h.Endpoint = null;
+            h.Endpoints["slow"] = new HttpEndpointOptions { Url = _server.Url("orders?hang=1"), Timeout = TimeSpan.FromSeconds(2) };
+            h.DefaultEndpoint = "slow";
+        }, time);
+
+        Task<DispatchResult> call = dispatcher.DispatchAsync(Message(), Ct).AsTask();
+        time.Advance(TimeSpan.FromSeconds(2));
+        DispatchResult result = await call.WaitAsync(TimeSpan.FromSeconds(30), Ct);
+
+        result.Kind.Should().Be(DispatchResultKind.TransientFailure);
+        result.Error.Should().Be("Timed out after 2 s (endpoint 'slow' Timeout).");
+    }
+
+    [Fact]
+    public async Task A_503_with_retry_after_delays_only_its_own_record()
+    {
+        IDispatcher dispatcher = Dispatcher(_server.Url("orders?status=503&retry-after=30"));
+
+        await dispatcher.DispatchAsync(Message(), Ct);
+        await dispatcher.DispatchAsync(Message(), Ct);
+
+        _server.Requests.Should().HaveCount(2);
     }
 
     [Theory]
@@ -187,11 +278,12 @@ public sealed class HttpDispatcherTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task A_redirect_is_not_followed_so_the_body_is_never_lost_to_a_get()
+    public async Task A_redirect_is_not_followed_so_the_body_is_never_lost_to_a_get_and_is_an_endpoint_fault()
     {
         DispatchResult result = await SendAsync("?status=302&location=%2Felsewhere");
 
-        result.Kind.Should().Be(DispatchResultKind.PermanentFailure);
+        result.Kind.Should().Be(DispatchResultKind.TransientFailure);
+        result.IsEndpointFault.Should().BeTrue("a redirect answered to a POST means the configured URL is wrong");
         result.Error.Should().StartWith("HTTP 302 Found");
         _server.Requests.Should().ContainSingle();
     }

@@ -63,7 +63,7 @@ public sealed class OutboxProcessorTests
         record.Status.Should().Be(OutboxStatus.Sent);
         record.SentAt.Should().Be(Start.AddMinutes(3));
         record.RetryCount.Should().Be(2);
-        record.LastError.Should().BeNull();
+        record.LastError.Should().Be("boom", "a success keeps the last failure for history, as every store does");
     }
 
     [Fact]

@@ -4,19 +4,40 @@ using OrderOutbox.Storage;
 namespace OrderOutbox.Tests.Support;
 
 /// <summary>
-/// A thread-safe in-memory <see cref="IOutboxStore"/> and <see cref="IOutboxAdmin"/> for the core's unit tests. It
-/// follows the store contract to the letter: atomic leased claims (oldest due first), outcome and release writes
-/// fenced by the claim token, times always from the caller. Hooks let tests inject failures and observe calls.
+/// A thread-safe in-memory <see cref="IOutboxStore"/> and <see cref="IOutboxAdmin"/> for the core's unit tests and the
+/// engine model test. It passes the storage conformance suite like the real stores: atomic leased claims (oldest due
+/// first), outcome and release writes fenced by the exact claim token, a success keeping the last error for history,
+/// the same entry rules and control-character escaping as the SQL stores, times always from the caller, and enqueues that become visible only when the caller's transaction
+/// (a <see cref="FakeDbTransaction"/>) commits. Hooks let tests inject failures and observe calls.
 /// </summary>
 internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
 {
-    private readonly object _gate = new();
-    private readonly Dictionary<Guid, Row> _rows = [];
+    private readonly InMemoryOutboxDatabase _database;
+    private readonly string _tableName;
     private readonly TimeProvider _time;
+    private readonly object _hooksGate = new();
+    private int _failedClaims;
 
-    public InMemoryOutboxStore(TimeProvider? time = null) => _time = time ?? TimeProvider.System;
+    /// <summary>A store over its own private table, which exists from the start.</summary>
+    public InMemoryOutboxStore(TimeProvider? time = null)
+        : this(new InMemoryOutboxOptions(), new InMemoryOutboxDatabase(), time)
+    {
+        _database.Ensure(_tableName);
+    }
 
-    /// <summary>Thrown by the next <see cref="ClaimAsync(int, string, DateTimeOffset, DateTimeOffset, ClaimOrdering, CancellationToken)"/> calls while it returns an exception.</summary>
+    /// <summary>A store over the table <paramref name="options"/> name in <paramref name="database"/> (created by <see cref="EnsureSchemaAsync"/>).</summary>
+    /// <exception cref="ArgumentException">The table or schema name is not a valid SQL identifier.</exception>
+    public InMemoryOutboxStore(InMemoryOutboxOptions options, InMemoryOutboxDatabase database, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        string table = SqlIdentifier.Validate(options.TableName, "InMemoryOutboxOptions.TableName");
+        string? schema = options.Schema is null ? null : SqlIdentifier.Validate(options.Schema, "InMemoryOutboxOptions.Schema");
+        _tableName = schema is null ? table : schema + "." + table;
+        _database = database;
+        _time = time ?? TimeProvider.System;
+    }
+
+    /// <summary>Thrown by the next <see cref="ClaimAsync"/> calls while it returns an exception.</summary>
     public Func<Exception?>? ClaimFailure { get; set; }
 
     /// <summary>Thrown by <see cref="CompleteAsync"/> while it returns an exception.</summary>
@@ -25,7 +46,7 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
     /// <summary>Awaited at the start of every <see cref="CompleteAsync"/> (to hold writes back).</summary>
     public Func<Task>? BeforeComplete { get; set; }
 
-    /// <summary>Awaited at the start of every <see cref="ClaimAsync(int, string, DateTimeOffset, DateTimeOffset, ClaimOrdering, CancellationToken)"/> (to hold claims back).</summary>
+    /// <summary>Awaited at the start of every <see cref="ClaimAsync"/> (to hold claims back).</summary>
     public Func<Task>? BeforeClaim { get; set; }
 
     public List<string> ClaimTokens { get; } = [];
@@ -34,42 +55,49 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
 
     public List<OutboxMessage> Released { get; } = [];
 
-    public int ClaimCalls { get { lock (_gate) { return ClaimTokens.Count + _failedClaims; } } }
+    public int ClaimCalls { get { lock (_hooksGate) { return ClaimTokens.Count + _failedClaims; } } }
 
     public int PurgeCalls { get; private set; }
 
     public DateTimeOffset? LastPurgeSentBefore { get; private set; }
 
-    private int _failedClaims;
-
     /// <summary>Signalled after each claim (successful or not).</summary>
     public event Action? Claimed;
 
+    private InMemoryOutboxTable Table => _database.Get(_tableName);
+
+    /// <inheritdoc />
+    /// <exception cref="ArgumentException">The transaction is not a <see cref="FakeDbTransaction"/>, or its connection is not open.</exception>
     public Task EnqueueAsync(DbTransaction transaction, OutboxEntry entry, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(transaction);
-        Add(entry);
+        ArgumentNullException.ThrowIfNull(entry);
+        OutboxEntryRules.Validate(entry, nameof(entry));
+        FakeDbTransaction fake = StoreTransaction.Require<FakeDbTransaction>(transaction, "in-memory");
+        InMemoryOutboxTable table = Table;
+        List<OutboxEntry> pending = fake.Pending<OutboxEntry>(table, entries => Insert(table, entries));
+        lock (table.Gate)
+        {
+            if (table.Rows.ContainsKey(entry.Id) || pending.Exists(e => e.Id == entry.Id))
+            {
+                throw new InvalidOperationException($"duplicate key: a record with ID {entry.Id} already exists");
+            }
+        }
+
+        pending.Add(entry);
         return Task.CompletedTask;
     }
 
-    /// <summary>Inserts a record as <c>PENDING</c>, due at its creation time.</summary>
-    public void Add(OutboxEntry entry)
-    {
-        lock (_gate)
-        {
-            _rows.Add(entry.Id, new Row
-            {
-                Id = entry.Id,
-                MessageType = entry.MessageType,
-                AggregateId = entry.AggregateId,
-                Payload = entry.Payload,
-                Headers = entry.Headers,
-                Status = OutboxStatus.Pending,
-                CreatedAt = entry.CreatedAt,
-                NextAttemptAt = entry.CreatedAt,
-            });
-        }
-    }
+    /// <summary>Whether an earlier record (by ID text order = UUIDv7 order) of <paramref name="row"/>'s aggregate is unfinished.</summary>
+    private static bool HasEarlierUnfinished(InMemoryOutboxTable table, InMemoryOutboxRow row, ClaimOrdering ordering)
+        => row.AggregateId is { } aggregate
+           && table.Rows.Values.Any(e => e.AggregateId == aggregate
+               && string.CompareOrdinal(e.Id.ToString(), row.Id.ToString()) < 0
+               && (e.Status is OutboxStatus.Pending or OutboxStatus.Failed
+                   || (e.Status == OutboxStatus.DeadLetter && ordering == ClaimOrdering.PerAggregate)));
+
+    /// <summary>Inserts a record as <c>PENDING</c>, due at its creation time, as if enqueued and committed.</summary>
+    public void Add(OutboxEntry entry) => Insert(Table, [entry]);
 
     /// <summary>Adds <paramref name="count"/> due records created at <paramref name="createdAt"/>.</summary>
     public List<Guid> AddMany(int count, DateTimeOffset createdAt, string messageType = "order.completed")
@@ -85,61 +113,57 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
         return ids;
     }
 
+    /// <inheritdoc />
     public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
         => ClaimAsync(batchSize, leaseOwner, now, leaseUntil, ClaimOrdering.Unordered, cancellationToken);
 
+    /// <inheritdoc />
     public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(
         int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, ClaimOrdering ordering, CancellationToken cancellationToken = default)
     {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
         if (BeforeClaim is { } before)
         {
             await before();
         }
 
-        return await ClaimNowAsync(batchSize, leaseOwner, now, leaseUntil, ordering, cancellationToken);
-    }
-
-    /// <summary>Whether an earlier record (by ID text order = UUIDv7 order) of <paramref name="row"/>'s aggregate is unfinished.</summary>
-    private bool HasEarlierUnfinished(Row row, ClaimOrdering ordering)
-        => row.AggregateId is { } aggregate
-           && _rows.Values.Any(e => e.AggregateId == aggregate
-               && string.CompareOrdinal(e.Id.ToString(), row.Id.ToString()) < 0
-               && (e.Status is OutboxStatus.Pending or OutboxStatus.Failed
-                   || (e.Status == OutboxStatus.DeadLetter && ordering == ClaimOrdering.PerAggregate)));
-
-    private Task<IReadOnlyList<OutboxMessage>> ClaimNowAsync(
-        int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, ClaimOrdering ordering, CancellationToken cancellationToken)
-    {
-        cancellationToken.ThrowIfCancellationRequested();
         try
         {
-            lock (_gate)
+            cancellationToken.ThrowIfCancellationRequested();
+            if (ClaimFailure?.Invoke() is { } failure)
             {
-                if (ClaimFailure?.Invoke() is { } failure)
+                lock (_hooksGate)
                 {
                     _failedClaims++;
-                    throw failure;
                 }
 
+                throw failure;
+            }
+
+            lock (_hooksGate)
+            {
                 ClaimTokens.Add(leaseOwner);
-                var due = _rows.Values
-                    .Where(r => r.Status is OutboxStatus.Pending or OutboxStatus.Failed
-                        && r.NextAttemptAt <= now
-                        && (r.LockedUntil is null || r.LockedUntil <= now)
-                        && (ordering == ClaimOrdering.Unordered || !HasEarlierUnfinished(r, ordering)))
+            }
+
+            InMemoryOutboxTable table = Table;
+            lock (table.Gate)
+            {
+                List<InMemoryOutboxRow> due = table.Rows.Values
+                    .Where(r => r.IsDue(now) && (ordering == ClaimOrdering.Unordered || !HasEarlierUnfinished(table, r, ordering)))
                     .OrderBy(r => r.NextAttemptAt)
-                    .ThenBy(r => r.Id.ToString())
+                    .ThenBy(r => r.Id)
                     .Take(batchSize)
                     .ToList();
                 var claimed = new List<OutboxMessage>(due.Count);
-                foreach (Row row in due)
+                foreach (InMemoryOutboxRow row in due)
                 {
                     row.LockedBy = leaseOwner;
                     row.LockedUntil = leaseUntil;
                     claimed.Add(row.ToMessage());
                 }
 
-                return Task.FromResult<IReadOnlyList<OutboxMessage>>(claimed);
+                return claimed;
             }
         }
         finally
@@ -148,30 +172,55 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
         }
     }
 
+    /// <inheritdoc />
+    /// <remarks>
+    /// One statement per outcome in one atomic write, as the SQL stores do: <c>sent_at</c>, <c>next_attempt_at</c> and
+    /// <c>last_error</c> are kept when the outcome has none, and an outcome is written only while <c>locked_by</c> equals
+    /// its lease owner exactly (ordinal).
+    /// </remarks>
     public async Task<IReadOnlyCollection<Guid>> CompleteAsync(IReadOnlyList<OutboxOutcome> outcomes, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(outcomes);
+        foreach (OutboxOutcome outcome in outcomes)
+        {
+            if (outcome.Status is not (OutboxStatus.Sent or OutboxStatus.Failed or OutboxStatus.DeadLetter))
+            {
+                throw new ArgumentException($"Outcome of {outcome.Id} has status {outcome.Status}; an outcome is SENT, FAILED or DEAD_LETTER.", nameof(outcomes));
+            }
+
+            if (string.IsNullOrEmpty(outcome.LeaseOwner))
+            {
+                throw new ArgumentException($"Outcome of {outcome.Id} has no lease owner; outcomes are fenced by the claim token.", nameof(outcomes));
+            }
+        }
+
         if (BeforeComplete is { } before)
         {
             await before();
         }
 
-        lock (_gate)
+        if (CompleteFailure?.Invoke() is { } failure)
         {
-            if (CompleteFailure?.Invoke() is { } failure)
-            {
-                throw failure;
-            }
+            throw failure;
+        }
 
+        if (outcomes.Count == 0)
+        {
+            return Array.Empty<Guid>();
+        }
+
+        lock (_hooksGate)
+        {
             CompleteBatchSizes.Add(outcomes.Count);
-            var rejected = new List<Guid>();
+        }
+
+        InMemoryOutboxTable table = Table;
+        var rejected = new List<Guid>();
+        lock (table.Gate)
+        {
             foreach (OutboxOutcome outcome in outcomes)
             {
-                if (outcome.Status == OutboxStatus.Pending)
-                {
-                    throw new ArgumentException("An outcome never sets PENDING.", nameof(outcomes));
-                }
-
-                if (!_rows.TryGetValue(outcome.Id, out Row? row) || row.LockedBy != outcome.LeaseOwner)
+                if (!table.Rows.TryGetValue(outcome.Id, out InMemoryOutboxRow? row) || !string.Equals(row.LockedBy, outcome.LeaseOwner, StringComparison.Ordinal))
                 {
                     rejected.Add(outcome.Id);
                     continue;
@@ -190,24 +239,38 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
                     row.NextAttemptAt = next;
                 }
 
-                row.LastError = outcome.LastError;
+                if (StorableText.Escape(outcome.LastError) is { } error)
+                {
+                    row.LastError = error;
+                }
+
                 row.LockedBy = null;
                 row.LockedUntil = null;
                 row.History.Add(outcome);
             }
-
-            return rejected;
         }
+
+        return rejected;
     }
 
+    /// <inheritdoc />
     public Task ReleaseAsync(IReadOnlyList<OutboxMessage> messages, CancellationToken cancellationToken = default)
     {
-        lock (_gate)
+        ArgumentNullException.ThrowIfNull(messages);
+        InMemoryOutboxTable table = Table;
+        lock (table.Gate)
         {
             foreach (OutboxMessage message in messages)
             {
-                Released.Add(message);
-                if (_rows.TryGetValue(message.Id, out Row? row) && row.LockedBy is not null && row.LockedBy == message.LeaseOwner)
+                ArgumentNullException.ThrowIfNull(message, nameof(messages));
+                lock (_hooksGate)
+                {
+                    Released.Add(message);
+                }
+
+                if (message.LeaseOwner is not null
+                    && table.Rows.TryGetValue(message.Id, out InMemoryOutboxRow? row)
+                    && string.Equals(row.LockedBy, message.LeaseOwner, StringComparison.Ordinal))
                 {
                     row.LockedBy = null;
                     row.LockedUntil = null;
@@ -218,129 +281,95 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
         return Task.CompletedTask;
     }
 
-    public Task EnsureSchemaAsync(CancellationToken cancellationToken = default) => Task.CompletedTask;
+    /// <inheritdoc />
+    public Task EnsureSchemaAsync(CancellationToken cancellationToken = default)
+    {
+        _database.Ensure(_tableName);
+        return Task.CompletedTask;
+    }
 
     /// <summary>Simulates another claim taking a record over (its lease expired and it was claimed again).</summary>
     public void StealLease(Guid id, string newOwner)
     {
-        lock (_gate)
+        InMemoryOutboxTable table = Table;
+        lock (table.Gate)
         {
-            Row row = _rows[id];
+            InMemoryOutboxRow row = table.Rows[id];
             row.LockedBy = newOwner;
             row.LockedUntil = DateTimeOffset.MaxValue;
         }
     }
 
-    public OutboxMessage Get(Guid id)
-    {
-        lock (_gate)
-        {
-            return _rows[id].ToMessage();
-        }
-    }
+    public OutboxMessage Get(Guid id) => Locked(rows => rows[id].ToMessage());
 
-    public List<OutboxOutcome> History(Guid id)
-    {
-        lock (_gate)
-        {
-            return [.. _rows[id].History];
-        }
-    }
+    public List<OutboxOutcome> History(Guid id) => Locked(rows => rows[id].History.ToList());
 
-    public List<OutboxMessage> All()
-    {
-        lock (_gate)
-        {
-            return _rows.Values.Select(r => r.ToMessage()).ToList();
-        }
-    }
+    public List<OutboxMessage> All() => Locked(rows => rows.Values.Select(r => r.ToMessage()).ToList());
 
-    public int CountLeased()
-    {
-        lock (_gate)
-        {
-            return _rows.Values.Count(r => r.LockedBy is not null);
-        }
-    }
+    public int CountLeased() => Locked(rows => rows.Values.Count(r => r.LockedBy is not null));
 
+    /// <inheritdoc />
     public Task<OutboxStatistics> GetStatisticsAsync(CancellationToken cancellationToken = default)
     {
         DateTimeOffset now = _time.GetUtcNow();
-        lock (_gate)
+        return Task.FromResult(Locked(rows =>
         {
-            var backlog = _rows.Values.Where(r => r.Status is OutboxStatus.Pending or OutboxStatus.Failed).ToList();
+            var backlog = rows.Values.Where(r => r.Status is OutboxStatus.Pending or OutboxStatus.Failed).ToList();
             var due = backlog.Where(r => r.NextAttemptAt <= now).ToList();
-            return Task.FromResult(new OutboxStatistics
+            return new OutboxStatistics
             {
                 Pending = backlog.Count(r => r.Status == OutboxStatus.Pending),
                 Failed = backlog.Count(r => r.Status == OutboxStatus.Failed),
                 Due = due.Count(r => r.LockedUntil is null || r.LockedUntil <= now),
                 Leased = backlog.Count(r => r.LockedUntil > now),
-                DeadLetter = _rows.Values.Count(r => r.Status == OutboxStatus.DeadLetter),
+                DeadLetter = rows.Values.Count(r => r.Status == OutboxStatus.DeadLetter),
                 OldestDueAge = due.Count == 0 ? null : now - due.Min(r => r.NextAttemptAt),
-                SentEstimate = _rows.Values.Count(r => r.Status == OutboxStatus.Sent),
-            });
-        }
+                SentEstimate = rows.Values.Count(r => r.Status == OutboxStatus.Sent),
+            };
+        }));
     }
 
+    /// <inheritdoc />
     public Task<OutboxMessage?> GetAsync(Guid id, CancellationToken cancellationToken = default)
-    {
-        lock (_gate)
-        {
-            return Task.FromResult(_rows.TryGetValue(id, out Row? row) ? row.ToMessage() : null);
-        }
-    }
+        => Task.FromResult(Locked(rows => rows.TryGetValue(id, out InMemoryOutboxRow? row) ? row.ToMessage() : null));
 
+    /// <inheritdoc />
     public Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
         => ListDeadLettersAsync(DeadLetterFilter.All, limit, after, cancellationToken);
 
+    /// <inheritdoc />
     public Task<bool> RequeueDeadLetterAsync(Guid id, CancellationToken cancellationToken = default)
     {
         DateTimeOffset now = _time.GetUtcNow();
-        lock (_gate)
-        {
-            if (!_rows.TryGetValue(id, out Row? row) || row.Status != OutboxStatus.DeadLetter)
-            {
-                return Task.FromResult(false);
-            }
-
-            row.Status = OutboxStatus.Pending;
-            row.RetryCount = 0;
-            row.NextAttemptAt = now;
-            row.LockedBy = null;
-            row.LockedUntil = null;
-            row.RequeuedAt = now;
-            return Task.FromResult(true);
-        }
+        return Task.FromResult(Locked(rows => rows.TryGetValue(id, out InMemoryOutboxRow? row) && Requeue(row, now)));
     }
 
+    /// <inheritdoc />
     public async Task<int> RequeueAllDeadLettersAsync(CancellationToken cancellationToken = default)
         => DeadLetterReplay.ToInt32(await RequeueDeadLettersAsync(DeadLetterFilter.All, cancellationToken: cancellationToken));
 
+    /// <inheritdoc />
     public Task<long> CountDeadLettersAsync(DeadLetterFilter filter, CancellationToken cancellationToken = default)
     {
         DeadLetterReplay.ValidateFilter(filter);
-        lock (_gate)
-        {
-            return Task.FromResult((long)_rows.Values.Count(r => filter.Matches(r.ToMessage())));
-        }
+        return Task.FromResult(Locked(rows => (long)rows.Values.Count(r => filter.Matches(r.ToMessage()))));
     }
 
+    /// <inheritdoc />
     public Task<IReadOnlyList<OutboxMessage>> ListDeadLettersAsync(DeadLetterFilter filter, int limit = 100, Guid? after = null, CancellationToken cancellationToken = default)
     {
         DeadLetterReplay.ValidateListing(filter, limit);
-        lock (_gate)
-        {
-            IReadOnlyList<OutboxMessage> page = _rows.Values
-                .Select(r => r.ToMessage())
-                .Where(m => filter.Matches(m) && (after is null || m.Id.CompareTo(after.Value) > 0))
-                .OrderBy(m => m.Id)
-                .Take(limit)
-                .ToList();
-            return Task.FromResult(page);
-        }
+        string? afterText = after?.ToString();
+        return Task.FromResult<IReadOnlyList<OutboxMessage>>(Locked(rows => rows.Values
+            .Where(r => afterText is null || string.CompareOrdinal(r.Id.ToString(), afterText) > 0)
+            .OrderBy(r => r.Id.ToString(), StringComparer.Ordinal)
+            .Select(r => r.ToMessage())
+            .Where(filter.Matches)
+            .Take(limit)
+            .ToList()));
     }
 
+    /// <inheritdoc />
     public Task<long> RequeueDeadLettersAsync(DeadLetterFilter filter, int batchSize = DeadLetterFilter.DefaultBatchSize, IProgress<long>? progress = null, CancellationToken cancellationToken = default)
     {
         DeadLetterReplay.Validate(filter, batchSize);
@@ -363,58 +392,57 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
             cancellationToken);
     }
 
+    /// <inheritdoc />
     public Task<long> PurgeSentAsync(DateTimeOffset sentBefore, int batchSize = 1000, CancellationToken cancellationToken = default)
     {
-        lock (_gate)
+        OutboxLimits.ThrowIfPurgeBatchSizeOutOfRange(batchSize, nameof(batchSize));
+        PurgeCalls++;
+        LastPurgeSentBefore = sentBefore;
+        return Task.FromResult(Locked(rows =>
         {
-            PurgeCalls++;
-            LastPurgeSentBefore = sentBefore;
-            var ids = _rows.Values.Where(r => r.Status == OutboxStatus.Sent && r.SentAt < sentBefore).Select(r => r.Id).ToList();
+            List<Guid> ids = rows.Values.Where(r => r.Status == OutboxStatus.Sent && r.SentAt < sentBefore).Select(r => r.Id).ToList();
             foreach (Guid id in ids)
             {
-                _rows.Remove(id);
+                rows.Remove(id);
             }
 
-            return Task.FromResult((long)ids.Count);
+            return (long)ids.Count;
+        }));
+    }
+
+    private static void Insert(InMemoryOutboxTable table, List<OutboxEntry> entries)
+    {
+        lock (table.Gate)
+        {
+            foreach (OutboxEntry entry in entries)
+            {
+                table.Rows.Add(entry.Id, InMemoryOutboxRow.From(entry));
+            }
         }
     }
 
-    private sealed class Row
+    private static bool Requeue(InMemoryOutboxRow row, DateTimeOffset now)
     {
-        public Guid Id { get; init; }
-        public required string MessageType { get; init; }
-        public string? AggregateId { get; init; }
-        public required string Payload { get; init; }
-        public string? Headers { get; init; }
-        public OutboxStatus Status { get; set; }
-        public int RetryCount { get; set; }
-        public DateTimeOffset CreatedAt { get; init; }
-        public DateTimeOffset NextAttemptAt { get; set; }
-        public DateTimeOffset? LastAttemptAt { get; set; }
-        public DateTimeOffset? SentAt { get; set; }
-        public string? LastError { get; set; }
-        public string? LockedBy { get; set; }
-        public DateTimeOffset? LockedUntil { get; set; }
-        public DateTimeOffset? RequeuedAt { get; set; }
-        public List<OutboxOutcome> History { get; } = [];
-
-        public OutboxMessage ToMessage() => new()
+        if (row.Status != OutboxStatus.DeadLetter)
         {
-            Id = Id,
-            MessageType = MessageType,
-            AggregateId = AggregateId,
-            Payload = Payload,
-            Headers = Headers,
-            Status = Status,
-            RetryCount = RetryCount,
-            CreatedAt = CreatedAt,
-            NextAttemptAt = NextAttemptAt,
-            LastAttemptAt = LastAttemptAt,
-            SentAt = SentAt,
-            LastError = LastError,
-            LeaseOwner = LockedBy,
-            LeaseExpiresAt = LockedUntil,
-            RequeuedAt = RequeuedAt,
-        };
+            return false;
+        }
+
+        row.Status = OutboxStatus.Pending;
+        row.RetryCount = 0;
+        row.NextAttemptAt = now;
+        row.LockedBy = null;
+        row.LockedUntil = null;
+        row.RequeuedAt = now;
+        return true;
+    }
+
+    private T Locked<T>(Func<Dictionary<Guid, InMemoryOutboxRow>, T> action)
+    {
+        InMemoryOutboxTable table = Table;
+        lock (table.Gate)
+        {
+            return action(table.Rows);
+        }
     }
 }

@@ -13,7 +13,8 @@ namespace OrderOutbox.Tests.Support;
 /// <summary>
 /// A real Kestrel receiver on 127.0.0.1 (port chosen by the OS). Its answer is scripted by the query string:
 /// <c>status</c> (default 200), <c>body</c>, <c>retry-after</c> (the raw header value), <c>location</c>, and
-/// <c>hang=1</c> (never answers until the client gives up). Every request is recorded with its headers and raw body.
+/// <c>hang=1</c> (never answers until the client gives up) — or by a handler of the test's own. Every request is
+/// recorded with its headers and raw body.
 /// </summary>
 internal sealed class LoopbackServer : IAsyncDisposable
 {
@@ -29,7 +30,8 @@ internal sealed class LoopbackServer : IAsyncDisposable
 
     public ConcurrentQueue<ReceivedRequest> Requests { get; } = new();
 
-    public static async Task<LoopbackServer> StartAsync()
+    /// <summary>Starts a receiver; <paramref name="respond"/> (given the context and the raw body) answers instead of the query script.</summary>
+    public static async Task<LoopbackServer> StartAsync(Func<HttpContext, byte[], Task>? respond = null)
     {
         WebApplicationBuilder builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
@@ -45,6 +47,11 @@ internal sealed class LoopbackServer : IAsyncDisposable
                 context.Request.Path + context.Request.QueryString,
                 context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase),
                 body.ToArray()));
+            if (respond is not null)
+            {
+                await respond(context, body.ToArray());
+                return;
+            }
 
             IQueryCollection query = context.Request.Query;
             if (query["hang"] == "1")

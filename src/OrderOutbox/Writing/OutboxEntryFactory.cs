@@ -1,0 +1,150 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Reflection;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Options;
+using OrderOutbox.Diagnostics;
+using OrderOutbox.Storage;
+
+namespace OrderOutbox.Writing;
+
+/// <summary>
+/// Turns a payload into a new <see cref="OutboxEntry"/>: checks the input, serialises the payload once with
+/// System.Text.Json, assigns a time-ordered message ID and captures the current trace context. Every way of
+/// enqueueing shares it — <see cref="IOutboxWriter"/> on a <c>DbTransaction</c>, and the Entity Framework Core
+/// enqueue of <c>OrderOutbox.EntityFrameworkCore</c> — so both accept and refuse exactly the same input with the
+/// same errors.
+/// </summary>
+/// <remarks>
+/// <para>
+/// <c>AddOrderOutbox()</c> registers one instance, bound to the configured <see cref="OutboxOptions"/>, the
+/// registered <see cref="TimeProvider"/> and the <c>orderoutbox.messages.enqueued</c> counter. An instance created
+/// with the public constructor (outside dependency injection) does not count.
+/// </para>
+/// <para>Refused input, before any database is touched:</para>
+/// <list type="bullet">
+/// <item><description>a <see langword="null"/> payload (<see cref="ArgumentNullException"/>, parameter <c>payload</c>);</description></item>
+/// <item><description>a message type or aggregate ID that <see cref="OutboxEntryRules"/> refuses: <see langword="null"/>,
+/// blank or over <see cref="OutboxLimits.MaxMessageTypeLength"/> characters, an aggregate ID over
+/// <see cref="OutboxLimits.MaxAggregateIdLength"/>, a control character (parameters <c>messageType</c>, <c>aggregateId</c>);</description></item>
+/// <item><description>with routes configured (<c>UseHttpDispatcher</c> with <c>Http:Routes</c>), a message type that routes to no endpoint (parameter <c>messageType</c>);</description></item>
+/// <item><description>a payload System.Text.Json cannot serialise, or whose JSON is larger than <see cref="OutboxOptions.MaxPayloadBytes"/> (parameter <c>payload</c>).</description></item>
+/// </list>
+/// Thread-safe.
+/// </remarks>
+public sealed class OutboxEntryFactory
+{
+    private static readonly ConcurrentDictionary<Type, string> MessageTypes = new();
+
+    private readonly OutboxOptions _options;
+    private readonly TimeProvider _timeProvider;
+    private readonly OutboxMetrics? _metrics;
+    private readonly IOutboxRouter? _router;
+
+    /// <summary>Creates a factory that does not count enqueues (for use outside dependency injection).</summary>
+    /// <param name="options">The outbox options (<see cref="OutboxOptions.JsonSerializerOptions"/>, <see cref="OutboxOptions.MaxPayloadBytes"/>).</param>
+    /// <param name="timeProvider">The clock of the enqueue time and of the message ID; <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
+    public OutboxEntryFactory(IOptions<OutboxOptions> options, TimeProvider? timeProvider = null)
+        : this(options, timeProvider, metrics: null, router: null)
+    {
+    }
+
+    internal OutboxEntryFactory(IOptions<OutboxOptions> options, TimeProvider? timeProvider, OutboxMetrics? metrics, IOutboxRouter? router)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Value;
+        _timeProvider = timeProvider ?? TimeProvider.System;
+        _metrics = metrics;
+        _router = router;
+    }
+
+    /// <summary>
+    /// Creates the record of <paramref name="payload"/>; its message type comes from
+    /// <see cref="OutboxMessageTypeAttribute"/> on the payload's runtime type, else from the type's name.
+    /// </summary>
+    /// <typeparam name="T">The payload type.</typeparam>
+    /// <param name="payload">The payload to serialise as JSON.</param>
+    /// <returns>The new record, due now.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="payload"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The payload cannot be serialised or is too large.</exception>
+    public OutboxEntry Create<T>(T payload)
+    {
+        RequirePayload(payload);
+        return Create(MessageTypeOf(payload.GetType()), payload, aggregateId: null);
+    }
+
+    /// <summary>Creates the record of <paramref name="payload"/> with an explicit message type.</summary>
+    /// <typeparam name="T">The payload type.</typeparam>
+    /// <param name="messageType">The message type, for example <c>order.completed</c> (1 to 200 characters).</param>
+    /// <param name="payload">The payload to serialise as JSON.</param>
+    /// <param name="aggregateId">The business key (for example the order ID), or <see langword="null"/>.</param>
+    /// <returns>The new record, due now.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="payload"/> or <paramref name="messageType"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The message type or aggregate ID breaks <see cref="OutboxEntryRules"/>, or the payload cannot be serialised or is too large.</exception>
+    public OutboxEntry Create<T>(string messageType, T payload, string? aggregateId = null)
+    {
+        RequirePayload(payload);
+        OutboxEntryRules.ValidateMessageType(messageType, nameof(messageType));
+        OutboxEntryRules.ValidateAggregateId(aggregateId, nameof(aggregateId));
+        OutboxRouteCheck.Require(_router, messageType, nameof(messageType));
+
+        byte[] utf8 = Serialize(payload);
+        if (utf8.Length > _options.MaxPayloadBytes)
+        {
+            throw new ArgumentException(
+                string.Create(
+                    CultureInfo.InvariantCulture,
+                    $"The serialised payload of type {payload.GetType().FullName} is {utf8.Length:N0} bytes; OutboxOptions.MaxPayloadBytes allows at most {_options.MaxPayloadBytes:N0} bytes (configurable from 1 to 67,108,864)."),
+                nameof(payload));
+        }
+
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        var entry = new OutboxEntry(
+            MessageId.NewId(now),
+            messageType,
+            aggregateId,
+            Encoding.UTF8.GetString(utf8),
+            TraceHeaders.Capture(Activity.Current),
+            now);
+        _metrics?.Enqueued(messageType);
+        return entry;
+    }
+
+    /// <summary>The message type of a payload type: its <see cref="OutboxMessageTypeAttribute"/>, else its name.</summary>
+    /// <param name="payloadType">The payload's type.</param>
+    /// <returns>The message type.</returns>
+    public static string MessageTypeOf(Type payloadType)
+    {
+        ArgumentNullException.ThrowIfNull(payloadType);
+        return MessageTypes.GetOrAdd(
+            payloadType,
+            static t => t.GetCustomAttribute<OutboxMessageTypeAttribute>(inherit: false)?.MessageType ?? t.Name);
+    }
+
+    /// <summary>Throws the writer's <see cref="ArgumentNullException"/> for a <see langword="null"/> payload.</summary>
+    internal static void RequirePayload<T>([System.Diagnostics.CodeAnalysis.NotNull] T payload)
+    {
+        if (payload is null)
+        {
+            throw new ArgumentNullException(nameof(payload), "The outbox payload must not be null.");
+        }
+    }
+
+    private byte[] Serialize(object payload)
+    {
+        Type type = payload.GetType();
+        try
+        {
+            return JsonSerializer.SerializeToUtf8Bytes(payload, type, _options.JsonSerializerOptions);
+        }
+        catch (Exception ex) when (ex is JsonException or NotSupportedException or InvalidOperationException or ArgumentException)
+        {
+            throw new ArgumentException(
+                $"The payload of type {type.FullName} cannot be serialised to JSON with OutboxOptions.JsonSerializerOptions: {ex.Message}",
+                nameof(payload),
+                ex);
+        }
+    }
+}
