@@ -15,12 +15,7 @@ internal static class OrderingScenario
     public static async Task RunAsync(BenchContext ctx)
     {
         var s = ctx.Settings;
-        using (var h = OutboxHost.PostgreSql(s.Postgres, ctx.Schema, Backlog.DrainTable, ctx.Receiver.Endpoint, o => o.RunDispatcher = false, notifications: false))
-        {
-            await h.StartAsync();
-            await Backlog.EnsureTemplateAsync(ctx, h, s.Backlog);
-            await h.StopAsync();
-        }
+        await Backlog.EnsureTemplateAsync(ctx, s.Backlog);
 
         var grid = new StringBuilder();
         grid.AppendLine("| batch | concurrency | unordered msg/s | PerAggregate msg/s | ordered / unordered |");
