@@ -53,7 +53,8 @@ internal sealed class OutboxHealthCheck(IServiceProvider services, IOptionsMonit
             storeError,
             dispatcherExpected,
             heartbeat?.LastCompletedCycleAt,
-            heartbeat?.CreatedAt ?? time.GetUtcNow());
+            heartbeat?.CreatedAt ?? time.GetUtcNow(),
+            dispatcherExpected ? (services.GetService<IOutboxProcessor>() as Processing.OutboxProcessor)?.Circuits?.OpenEndpoints() : null);
         return OutboxHealthEvaluation.Evaluate(inputs, options, context.Registration.FailureStatus);
     }
 }

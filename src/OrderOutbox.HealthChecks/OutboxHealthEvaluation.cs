@@ -7,7 +7,7 @@ namespace OrderOutbox.HealthChecks;
 /// <summary>
 /// The decision of the outbox health check, a pure function of what it observed: unhealthy when the store cannot be
 /// reached or the dispatcher has not completed a cycle within the bound; degraded when the oldest due record or the
-/// number of dead letters is over its threshold; healthy otherwise. The result's data carries the counts.
+/// number of dead letters is over its threshold, or an endpoint's outage circuit is open; healthy otherwise. The result's data carries the counts.
 /// </summary>
 internal static class OutboxHealthEvaluation
 {
@@ -67,6 +67,12 @@ internal static class OutboxHealthEvaluation
         if (options.MaxDeadLetters is { } maxDead && stats.DeadLetter > maxDead)
         {
             degraded.Add(string.Create(CultureInfo.InvariantCulture, $"{stats.DeadLetter} dead letters wait for an operator (threshold {maxDead})"));
+        }
+
+        if (inputs.OpenCircuits is { Count: > 0 } open)
+        {
+            data["open_circuits"] = string.Join(",", open);
+            degraded.Add($"the circuit of endpoint {string.Join(", ", open)} is open: its records are held, without spending retries, until a probe succeeds");
         }
 
         if (degraded.Count > 0)

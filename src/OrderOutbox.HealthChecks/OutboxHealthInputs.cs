@@ -7,10 +7,12 @@ namespace OrderOutbox.HealthChecks;
 /// <param name="DispatcherExpected">Whether this host runs the dispatcher and the options ask to check it.</param>
 /// <param name="LastCycleAt">When the dispatcher last completed a cycle, or <see langword="null"/> if never.</param>
 /// <param name="RunningSince">The reference before a first cycle (when the heartbeat was created, about the host's start).</param>
+/// <param name="OpenCircuits">The endpoints whose outage circuit is open on this instance (none when the circuit is off).</param>
 internal readonly record struct OutboxHealthInputs(
     DateTimeOffset Now,
     OutboxStatistics? Statistics,
     Exception? StoreError,
     bool DispatcherExpected,
     DateTimeOffset? LastCycleAt,
-    DateTimeOffset RunningSince);
+    DateTimeOffset RunningSince,
+    IReadOnlyList<string>? OpenCircuits = null);

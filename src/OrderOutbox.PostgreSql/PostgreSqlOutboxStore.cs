@@ -54,6 +54,8 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     private readonly string _insertSql;
     private readonly string _insertNotifySql;
     private readonly string _claimSql;
+    private readonly string _claimPerAggregateSql;
+    private readonly string _claimPerAggregateContinueSql;
     private readonly string _completeSql;
     private readonly string _releaseSql;
     private readonly string _getSql;
@@ -99,7 +101,13 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         string deadIndex = IndexName(table, "dead_letter_idx");
         string sentIndex = IndexName(table, "sent_idx");
         SentIndexName = sentIndex;
-        _schemaObjects = [qTable, qSchema + "." + Quote(dueIndex), qSchema + "." + Quote(deadIndex), qSchema + "." + Quote(sentIndex)];
+        string aggregateIndex = IndexName(table, "aggregate_idx");
+        AggregateIndexName = aggregateIndex;
+        _schemaObjects =
+        [
+            qTable, qSchema + "." + Quote(dueIndex), qSchema + "." + Quote(deadIndex), qSchema + "." + Quote(sentIndex),
+            qSchema + "." + Quote(aggregateIndex),
+        ];
         _sentIndexName = _schemaObjects[3];
         _schemaLockKey = StableHash("OrderOutbox.EnsureSchema:" + schema + "." + table);
 
@@ -113,16 +121,17 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
             $"INSERT INTO {qTable} (id, message_type, aggregate_id, payload, headers, status, retry_count, next_attempt_at, created_at) " +
             "SELECT $1, $2, $3, $4, $5, 'PENDING', 0, $6, $6 FROM pg_notify($7, '')";
 
-        // The inner WHERE repeats the partial index predicate (status IN ('PENDING', 'FAILED')) literally, so the
-        // planner reads only the due-records index, whatever the size of the SENT history.
-        _claimSql =
-            "WITH due AS MATERIALIZED (" +
-            $"SELECT id FROM {qTable} " +
-            "WHERE status IN ('PENDING', 'FAILED') AND next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1) " +
-            "ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) " +
-            $"UPDATE {qTable} AS o SET locked_by = $3, locked_until = $4 FROM due WHERE o.id = due.id " +
-            "RETURNING o.id, o.message_type, o.aggregate_id, o.payload, o.headers, o.status, o.retry_count, o.created_at, " +
-            "o.next_attempt_at, o.last_attempt_at, o.sent_at, o.last_error, o.locked_by, o.locked_until, o.requeued_at";
+        _claimSql = ClaimStatement(qTable, "");
+
+        // Per-aggregate ordering: a record is claimable only when no record of its aggregate with a smaller (time-ordered)
+        // ID is unfinished. The NOT EXISTS repeats the aggregate index's predicate (status IN the three unfinished
+        // states), so each check is one probe of that small partial index; Continue filters dead letters out after it.
+        const string earlierUnfinished =
+            " AND (d.aggregate_id IS NULL OR NOT EXISTS (SELECT 1 FROM {0} AS e WHERE e.aggregate_id = d.aggregate_id AND e.id < d.id " +
+            "AND e.status IN ('PENDING', 'FAILED', 'DEAD_LETTER'){1}))";
+        _claimPerAggregateSql = ClaimStatement(qTable, string.Format(CultureInfo.InvariantCulture, earlierUnfinished, qTable, ""));
+        _claimPerAggregateContinueSql = ClaimStatement(
+            qTable, string.Format(CultureInfo.InvariantCulture, earlierUnfinished, qTable, " AND e.status <> 'DEAD_LETTER'"));
 
         _completeSql =
             $"UPDATE {qTable} AS t SET status = o.status, retry_count = o.retry_count, last_attempt_at = o.attempted_at, " +
@@ -182,11 +191,18 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
             .Replace("{{table}}", Quote(table), StringComparison.Ordinal)
             .Replace("{{due_index}}", Quote(dueIndex), StringComparison.Ordinal)
             .Replace("{{dead_index}}", Quote(deadIndex), StringComparison.Ordinal)
-            .Replace("{{sent_index}}", Quote(sentIndex), StringComparison.Ordinal);
+            .Replace("{{sent_index}}", Quote(sentIndex), StringComparison.Ordinal)
+            .Replace("{{aggregate_index}}", Quote(aggregateIndex), StringComparison.Ordinal);
     }
 
     /// <summary>The claim statement (for plan tests).</summary>
     internal string ClaimSql => _claimSql;
+
+    /// <summary>The per-aggregate claim statement, dead letters holding their aggregate (for plan tests).</summary>
+    internal string ClaimPerAggregateSql => _claimPerAggregateSql;
+
+    /// <summary>The name of the partial index of unfinished records by aggregate (for plan tests).</summary>
+    internal string AggregateIndexName { get; }
 
     /// <summary>The name of the partial index of due records (for plan tests).</summary>
     internal string DueIndexName { get; }
@@ -245,16 +261,28 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     }
 
     /// <inheritdoc/>
-    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(
+    public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(
         int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
+        => ClaimAsync(batchSize, leaseOwner, now, leaseUntil, ClaimOrdering.Unordered, cancellationToken);
+
+    /// <inheritdoc/>
+    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(
+        int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, ClaimOrdering ordering, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        string sql = ordering switch
+        {
+            ClaimOrdering.Unordered => _claimSql,
+            ClaimOrdering.PerAggregate => _claimPerAggregateSql,
+            ClaimOrdering.PerAggregateContinueAfterDeadLetter => _claimPerAggregateContinueSql,
+            _ => throw new ArgumentOutOfRangeException(nameof(ordering), ordering, "Unknown ClaimOrdering."),
+        };
         ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
 
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            using NpgsqlCommand command = CreateCommand(connection, _claimSql);
+            using NpgsqlCommand command = CreateCommand(connection, sql);
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now.ToUniversalTime() });
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = leaseOwner });
@@ -628,6 +656,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         using NpgsqlCommand command = CreateCommand(
             connection,
             "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL " +
+            "AND to_regclass($5) IS NOT NULL " +
             "AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'requeued_at' AND NOT attisdropped)");
         foreach (string name in _schemaObjects)
         {
@@ -638,6 +667,18 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     }
 
     private static string Quote(string validatedIdentifier) => "\"" + validatedIdentifier + "\"";
+
+    // The inner WHERE repeats the partial index predicate (status IN ('PENDING', 'FAILED')) literally, so the planner
+    // reads only the due-records index, whatever the size of the SENT history.
+    private static string ClaimStatement(string qTable, string aggregateRule) =>
+        "WITH due AS MATERIALIZED (" +
+        $"SELECT d.id FROM {qTable} AS d " +
+        "WHERE d.status IN ('PENDING', 'FAILED') AND d.next_attempt_at <= $1 AND (d.locked_until IS NULL OR d.locked_until <= $1)" +
+        aggregateRule +
+        " ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED) " +
+        $"UPDATE {qTable} AS o SET locked_by = $3, locked_until = $4 FROM due WHERE o.id = due.id " +
+        "RETURNING o.id, o.message_type, o.aggregate_id, o.payload, o.headers, o.status, o.retry_count, o.created_at, " +
+        "o.next_attempt_at, o.last_attempt_at, o.sent_at, o.last_error, o.locked_by, o.locked_until, o.requeued_at";
 
     /// <summary>
     /// An index name derived from the table name. PostgreSQL truncates identifiers to 63 bytes, which could make two

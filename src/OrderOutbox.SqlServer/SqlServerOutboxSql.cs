@@ -81,6 +81,42 @@ internal sealed class SqlServerOutboxSql : OutboxStoreSql
         """;
 
     /// <summary>
+    /// The per-aggregate claim: as <see cref="ClaimTemplate"/>, and a record with an aggregate ID only when no record of
+    /// its aggregate inserted before it (smaller <c>seq</c>, the ever-increasing clustered key) is unfinished. The inner
+    /// read takes no READPAST: a row another claim holds must block, not vanish. Its
+    /// <c>status IN ('PENDING', 'FAILED', 'DEAD_LETTER')</c> matches <c>IX_&lt;table&gt;_aggregate</c>'s filter;
+    /// the continue variant filters dead letters out after the seek.
+    /// </summary>
+    internal const string ClaimPerAggregateTemplate = ClaimPerAggregateHead + ClaimPerAggregateTail;
+
+    /// <summary>As <see cref="ClaimPerAggregateTemplate"/>, but a dead letter does not hold the records after it.</summary>
+    internal const string ClaimPerAggregateContinueTemplate = ClaimPerAggregateHead + " AND e.status <> 'DEAD_LETTER'" + ClaimPerAggregateTail;
+
+    private const string ClaimPerAggregateHead =
+        $"""
+        WITH due AS (
+            SELECT TOP (@batch_size) {Columns}
+            FROM [$(OutboxSchema)].[$(OutboxTable)] AS d WITH (UPDLOCK, READPAST, ROWLOCK, READCOMMITTEDLOCK)
+            WHERE status IN ('PENDING', 'FAILED')
+              AND next_attempt_at <= @now
+              AND (locked_until IS NULL OR locked_until <= @now)
+              AND (d.aggregate_id IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM [$(OutboxSchema)].[$(OutboxTable)] AS e WITH (READCOMMITTEDLOCK)
+                  WHERE e.aggregate_id = d.aggregate_id AND e.seq < d.seq
+                    AND e.status IN ('PENDING', 'FAILED', 'DEAD_LETTER')
+        """;
+
+    private const string ClaimPerAggregateTail =
+        $"""
+        ))
+            ORDER BY next_attempt_at
+        )
+        UPDATE due
+        SET locked_by = @lease_owner, locked_until = @lease_until
+        OUTPUT {InsertedColumns};
+        """;
+
+    /// <summary>
     /// Writes a batch of outcomes (a JSON array), fenced by the lease owner — compared exactly: a binary collation, and
     /// equal lengths since SQL Server ignores trailing spaces in <c>=</c>; <c>OUTPUT inserted.id</c> lists the accepted
     /// ones. <c>sent_at</c>, <c>next_attempt_at</c> and <c>last_error</c> are kept when an outcome has none (a success
@@ -218,6 +254,8 @@ internal sealed class SqlServerOutboxSql : OutboxStoreSql
     {
         Insert = Expand(InsertTemplate, schema, table);
         Claim = Expand(ClaimTemplate, schema, table);
+        ClaimPerAggregate = Expand(ClaimPerAggregateTemplate, schema, table);
+        ClaimPerAggregateContinue = Expand(ClaimPerAggregateContinueTemplate, schema, table);
         Complete = Expand(CompleteTemplate, schema, table);
         Release = Expand(ReleaseTemplate, schema, table);
         Statistics = Expand(StatisticsTemplate, schema, table);
@@ -234,6 +272,8 @@ internal sealed class SqlServerOutboxSql : OutboxStoreSql
         [
             new(nameof(InsertTemplate), Insert),
             new(nameof(ClaimTemplate), Claim),
+            new(nameof(ClaimPerAggregateTemplate), ClaimPerAggregate),
+            new(nameof(ClaimPerAggregateContinueTemplate), ClaimPerAggregateContinue),
             new(nameof(CompleteTemplate), Complete),
             new(nameof(ReleaseTemplate), Release),
             new(nameof(StatisticsTemplate), Statistics),

@@ -115,9 +115,21 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
+        => ClaimAsync(batchSize, leaseOwner, now, leaseUntil, ClaimOrdering.Unordered, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(
+        int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, ClaimOrdering ordering, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        string sql = ordering switch
+        {
+            ClaimOrdering.Unordered => _sql.Claim,
+            ClaimOrdering.PerAggregate => _sql.ClaimPerAggregate,
+            ClaimOrdering.PerAggregateContinueAfterDeadLetter => _sql.ClaimPerAggregateContinue,
+            _ => throw new ArgumentOutOfRangeException(nameof(ordering), ordering, "Unknown ClaimOrdering."),
+        };
         ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
 
         var parameters = new
@@ -131,7 +143,7 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
         await using (connection.ConfigureAwait(false))
         {
             var claimed = new List<OutboxMessage>(Math.Min(batchSize, 1024));
-            var reader = await connection.ExecuteReaderAsync(Command(_sql.Claim, parameters, cancellationToken)).ConfigureAwait(false);
+            var reader = await connection.ExecuteReaderAsync(Command(sql, parameters, cancellationToken)).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

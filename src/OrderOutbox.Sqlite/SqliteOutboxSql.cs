@@ -57,6 +57,36 @@ internal sealed class SqliteOutboxSql : OutboxStoreSql
         """;
 
     /// <summary>
+    /// The per-aggregate claim: as <see cref="ClaimTemplate"/>, and a record with an aggregate ID only when no record of
+    /// its aggregate with a smaller ID (text order = UUIDv7 time order) is unfinished. The inner
+    /// <c>status IN ('PENDING', 'FAILED', 'DEAD_LETTER')</c> matches the aggregate index's WHERE word for word;
+    /// <c>$(DeadLetterRule)</c> is empty (dead letters hold) or filters dead letters out after the index probe (continue).
+    /// </summary>
+    internal const string ClaimPerAggregateTemplate =
+        $"""
+        UPDATE "$(OutboxTable)"
+        SET locked_by = @lease_owner, locked_until = @lease_until
+        WHERE rowid IN (
+            SELECT d.rowid FROM "$(OutboxTable)" AS d
+            WHERE status IN ('PENDING', 'FAILED')
+              AND next_attempt_at <= @now
+              AND (locked_until IS NULL OR locked_until <= @now)
+              AND (d.aggregate_id IS NULL OR NOT EXISTS (
+                  SELECT 1 FROM "$(OutboxTable)" AS e
+                  WHERE e.aggregate_id = d.aggregate_id AND e.id < d.id
+                    AND e.status IN ('PENDING', 'FAILED', 'DEAD_LETTER')$(DeadLetterRule)))
+            ORDER BY next_attempt_at
+            LIMIT @batch_size)
+        RETURNING {Columns}
+        """;
+
+    /// <summary>The placeholder of <see cref="ClaimPerAggregateTemplate"/> for the dead-letter rule.</summary>
+    internal const string DeadLetterRuleToken = "$(DeadLetterRule)";
+
+    /// <summary>The dead-letter rule of <see cref="ClaimPerAggregateTemplate"/> when a dead letter does not hold its aggregate.</summary>
+    internal const string ContinueAfterDeadLetterRule = " AND e.status <> 'DEAD_LETTER'";
+
+    /// <summary>
     /// Writes one outcome, fenced by the lease owner. <c>sent_at</c>, <c>next_attempt_at</c> and <c>last_error</c> are
     /// kept when the outcome has none (a success keeps the last failure's text for history).
     /// </summary>
@@ -174,6 +204,9 @@ internal sealed class SqliteOutboxSql : OutboxStoreSql
         Table = table;
         Insert = Expand(InsertTemplate, table);
         Claim = Expand(ClaimTemplate, table);
+        ClaimPerAggregate = Expand(ClaimPerAggregateTemplate, table).Replace(DeadLetterRuleToken, "", StringComparison.Ordinal);
+        ClaimPerAggregateContinue = Expand(ClaimPerAggregateTemplate, table)
+            .Replace(DeadLetterRuleToken, ContinueAfterDeadLetterRule, StringComparison.Ordinal);
         Complete = Expand(CompleteTemplate, table);
         Release = Expand(ReleaseTemplate, table);
         Statistics = Expand(StatisticsTemplate, table);

@@ -83,16 +83,28 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
+        => ClaimAsync(batchSize, leaseOwner, now, leaseUntil, ClaimOrdering.Unordered, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(
+        int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, ClaimOrdering ordering, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        string sql = ordering switch
+        {
+            ClaimOrdering.Unordered => _sql.Claim,
+            ClaimOrdering.PerAggregate => _sql.ClaimPerAggregate,
+            ClaimOrdering.PerAggregateContinueAfterDeadLetter => _sql.ClaimPerAggregateContinue,
+            _ => throw new ArgumentOutOfRangeException(nameof(ordering), ordering, "Unknown ClaimOrdering."),
+        };
         ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
 
         using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         using var transaction = connection.BeginTransaction(deferred: false);
         using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = _sql.Claim;
+        command.CommandText = sql;
         command.Parameters.Add("@lease_owner", SqliteType.Text).Value = leaseOwner;
         command.Parameters.Add("@lease_until", SqliteType.Integer).Value = leaseUntil.UtcTicks;
         command.Parameters.Add("@now", SqliteType.Integer).Value = now.UtcTicks;

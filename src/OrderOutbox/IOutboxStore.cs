@@ -1,4 +1,5 @@
 using System.Data.Common;
+using OrderOutbox.Storage;
 
 namespace OrderOutbox;
 
@@ -9,7 +10,7 @@ namespace OrderOutbox;
 /// <remarks>
 /// <para><b>Times.</b> Every time the contract compares or writes is passed in by the caller (taken from the
 /// dispatcher's <see cref="TimeProvider"/>); a store never reads the database clock for due times or leases.</para>
-/// <para><b>Claims and leases.</b> <see cref="ClaimAsync"/> is atomic: a due record is leased to exactly one
+/// <para><b>Claims and leases.</b> <see cref="ClaimAsync(int, string, DateTimeOffset, DateTimeOffset, CancellationToken)"/> is atomic: a due record is leased to exactly one
 /// claim (<c>locked_by</c> = the claim token, <c>locked_until</c> = lease end) and two concurrent claims never
 /// return the same record while its lease is current. A record is due when its status is <c>PENDING</c> or
 /// <c>FAILED</c>, <c>next_attempt_at</c> ≤ now, and it is not leased or its lease has expired
@@ -47,6 +48,27 @@ public interface IOutboxStore
     /// <param name="cancellationToken">Cancels the claim.</param>
     /// <returns>The leased records (empty when none is due); <see cref="OutboxMessage.LeaseOwner"/> is <paramref name="leaseOwner"/>.</returns>
     Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// As <see cref="ClaimAsync(int, string, DateTimeOffset, DateTimeOffset, CancellationToken)"/>, with per-aggregate
+    /// ordering: when <paramref name="ordering"/> is not <see cref="ClaimOrdering.Unordered"/>, a record with an aggregate
+    /// ID is claimable only when no record of its aggregate enqueued before it (by ID; on SQL Server by insert sequence)
+    /// is unfinished — so one claim returns at most one record per aggregate, and no claim, on any instance, takes a
+    /// record while an earlier one of its aggregate is leased or waiting for a retry.
+    /// </summary>
+    /// <param name="batchSize">The maximum number of records to lease (at least 1).</param>
+    /// <param name="leaseOwner">A token unique to this claim.</param>
+    /// <param name="now">The current time: records due at or before it are claimable.</param>
+    /// <param name="leaseUntil">The end of the lease.</param>
+    /// <param name="ordering">Which records the aggregate rule lets through.</param>
+    /// <param name="cancellationToken">Cancels the claim.</param>
+    /// <returns>The leased records, oldest due first.</returns>
+    /// <exception cref="NotSupportedException">The store does not implement per-aggregate ordering.</exception>
+    Task<IReadOnlyList<OutboxMessage>> ClaimAsync(
+        int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, ClaimOrdering ordering, CancellationToken cancellationToken = default)
+        => ordering == ClaimOrdering.Unordered
+            ? ClaimAsync(batchSize, leaseOwner, now, leaseUntil, cancellationToken)
+            : throw new NotSupportedException($"{GetType().Name} does not support OutboxOptions.Ordering = PerAggregate.");
 
     /// <summary>
     /// Records the outcomes of attempts, fenced by lease owner, and clears their leases — in as few round trips

@@ -142,6 +142,30 @@ public sealed class OutboxOptions
     [Range(1, Storage.OutboxLimits.MaxPurgeBatchSize)]
     public int PurgeBatchSize { get; set; } = 1000;
 
+    /// <summary>
+    /// Whether records of one aggregate are delivered one at a time, in enqueue order. With
+    /// <see cref="OutboxOrdering.PerAggregate"/>, a record with an <see cref="OutboxEntry.AggregateId"/> is claimed only
+    /// when every record of its aggregate enqueued before it is <c>SENT</c> (see <see cref="AfterDeadLetter"/>), on every
+    /// instance; different aggregates still go in parallel up to <see cref="MaxConcurrency"/>, and a failing record holds
+    /// up only the later records of its own aggregate. Records without an aggregate ID are unordered.
+    /// </summary>
+    /// <value>Default <see cref="OutboxOrdering.Unordered"/>.</value>
+    [EnumDataType(typeof(OutboxOrdering))]
+    public OutboxOrdering Ordering { get; set; } = OutboxOrdering.Unordered;
+
+    /// <summary>
+    /// With <see cref="OutboxOrdering.PerAggregate"/>: what a dead letter does to the later records of its aggregate.
+    /// <see cref="AggregateDeadLetterMode.Hold"/> keeps them waiting until the dead letter is requeued (and sent) or
+    /// deleted — <see cref="IOutboxAdmin.ListDeadLettersAsync(int, Guid?, CancellationToken)"/> lists the dead letters, and each one with an aggregate ID
+    /// is what holds that aggregate; <see cref="AggregateDeadLetterMode.Continue"/> delivers them as if it were sent.
+    /// </summary>
+    /// <value>Default <see cref="AggregateDeadLetterMode.Hold"/>.</value>
+    [EnumDataType(typeof(AggregateDeadLetterMode))]
+    public AggregateDeadLetterMode AfterDeadLetter { get; set; } = AggregateDeadLetterMode.Hold;
+
+    /// <summary>The outage circuit of each endpoint (section <c>OrderOutbox:Circuit</c>).</summary>
+    public CircuitOptions Circuit { get; set; } = new();
+
     /// <summary>The retry schedule.</summary>
     public BackoffOptions Backoff { get; set; } = new();
 
@@ -194,4 +218,24 @@ public sealed class BackoffOptions
     /// <summary>Whether to spread each delay randomly by up to ±20% (avoids retry storms after an outage).</summary>
     /// <value>Default <see langword="false"/> (exactly 1, 2, 4, 8, 16 minutes).</value>
     public bool UseJitter { get; set; }
+}
+
+/// <summary>The order in which records are delivered (<see cref="OutboxOptions.Ordering"/>).</summary>
+public enum OutboxOrdering
+{
+    /// <summary>No order: any due record may be delivered at any time, in parallel with any other.</summary>
+    Unordered = 0,
+
+    /// <summary>Records of one aggregate one at a time, in enqueue order; different aggregates in parallel.</summary>
+    PerAggregate = 1,
+}
+
+/// <summary>What a dead letter does to the later records of its aggregate (<see cref="OutboxOptions.AfterDeadLetter"/>).</summary>
+public enum AggregateDeadLetterMode
+{
+    /// <summary>The later records wait until the dead letter is requeued and sent, or deleted.</summary>
+    Hold = 0,
+
+    /// <summary>The later records are delivered as if the dead letter had been sent.</summary>
+    Continue = 1,
 }

@@ -7,6 +7,7 @@
 --   {{due_index}}       "outbox_messages_due_idx"
 --   {{dead_index}}      "outbox_messages_dead_letter_idx"
 --   {{sent_index}}      "outbox_messages_sent_idx"
+--   {{aggregate_index}} "outbox_messages_aggregate_idx"
 -- Every statement is idempotent (IF NOT EXISTS). The payload is text, not jsonb: it is sent byte for byte as stored.
 
 CREATE TABLE IF NOT EXISTS {{schema}}.{{table}} (
@@ -46,3 +47,9 @@ CREATE INDEX IF NOT EXISTS {{dead_index}}
 CREATE INDEX IF NOT EXISTS {{sent_index}}
     ON {{schema}}.{{table}} (sent_at)
     WHERE status = 'SENT';
+
+-- Per-aggregate ordering (OutboxOptions.Ordering = PerAggregate): "is an earlier record of this aggregate unfinished?"
+-- is one probe of this index. Partial, so it holds only unfinished rows (and dead letters, which may hold an aggregate).
+CREATE INDEX IF NOT EXISTS {{aggregate_index}}
+    ON {{schema}}.{{table}} (aggregate_id, id)
+    WHERE aggregate_id IS NOT NULL AND status IN ('PENDING', 'FAILED', 'DEAD_LETTER');

@@ -115,4 +115,13 @@ IF NOT EXISTS (SELECT 1 FROM sys.indexes
         ON [$(OutboxSchema)].[$(OutboxTable)] (sent_at)
         WHERE status = 'SENT';
 
+-- Per-aggregate ordering (OutboxOptions.Ordering = PerAggregate): "is an earlier record of this aggregate unfinished?"
+-- is one seek of this index. Filtered to unfinished rows and dead letters (which may hold an aggregate).
+IF NOT EXISTS (SELECT 1 FROM sys.indexes
+               WHERE object_id = OBJECT_ID(N'[$(OutboxSchema)].[$(OutboxTable)]') AND name = N'IX_$(OutboxTable)_aggregate')
+    CREATE NONCLUSTERED INDEX [IX_$(OutboxTable)_aggregate]
+        ON [$(OutboxSchema)].[$(OutboxTable)] (aggregate_id, seq)
+        INCLUDE (status)
+        WHERE aggregate_id IS NOT NULL AND status IN ('PENDING', 'FAILED', 'DEAD_LETTER');
+
 COMMIT TRANSACTION;

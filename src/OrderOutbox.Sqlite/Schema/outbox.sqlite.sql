@@ -55,3 +55,9 @@ CREATE INDEX IF NOT EXISTS "ix_$(OutboxTable)_dead_letter"
 CREATE INDEX IF NOT EXISTS "ix_$(OutboxTable)_sent"
     ON "$(OutboxTable)" (sent_at)
     WHERE status = 'SENT';
+
+-- Per-aggregate ordering (OutboxOptions.Ordering = PerAggregate): "is an earlier record of this aggregate unfinished?"
+-- is one probe of this index. Only unfinished rows and dead letters (which may hold an aggregate) are in it.
+CREATE INDEX IF NOT EXISTS "ix_$(OutboxTable)_aggregate"
+    ON "$(OutboxTable)" (aggregate_id, id)
+    WHERE aggregate_id IS NOT NULL AND status IN ('PENDING', 'FAILED', 'DEAD_LETTER');

@@ -41,14 +41,28 @@ internal sealed class OutboxOptionsValidator : IValidateOptions<OutboxOptions>
             const string prefix = nameof(OutboxOptions) + "." + nameof(OutboxOptions.Backoff);
             if (AnnotatedOptions.Validate(backoff, prefix, failures))
             {
-                if (!double.IsFinite(backoff.Multiplier))
-                {
-                    failures.Add($"{prefix}.{nameof(BackoffOptions.Multiplier)} = {AnnotatedOptions.Format(backoff.Multiplier)}: must be a number from 1 to 10.");
-                }
+                ValidateGrowth(
+                    failures, prefix, (nameof(BackoffOptions.Multiplier), backoff.Multiplier),
+                    (nameof(BackoffOptions.InitialDelay), backoff.InitialDelay), (nameof(BackoffOptions.MaxDelay), backoff.MaxDelay));
+            }
+        }
 
-                if (backoff.InitialDelay > backoff.MaxDelay)
+        if (options.Circuit is null)
+        {
+            failures.Add($"{nameof(OutboxOptions)}.{nameof(OutboxOptions.Circuit)} = null: circuit options are required.");
+        }
+        else
+        {
+            CircuitOptions circuit = options.Circuit;
+            const string prefix = nameof(OutboxOptions) + "." + nameof(OutboxOptions.Circuit);
+            if (AnnotatedOptions.Validate(circuit, prefix, failures))
+            {
+                ValidateGrowth(
+                    failures, prefix, (nameof(CircuitOptions.ProbeMultiplier), circuit.ProbeMultiplier),
+                    (nameof(CircuitOptions.ProbeInterval), circuit.ProbeInterval), (nameof(CircuitOptions.MaxProbeInterval), circuit.MaxProbeInterval));
+                if (circuit.FailureRatio is { } ratio && !double.IsFinite(ratio))
                 {
-                    failures.Add($"{prefix}.{nameof(BackoffOptions.InitialDelay)} = {AnnotatedOptions.Format(backoff.InitialDelay)}: must not exceed {prefix}.{nameof(BackoffOptions.MaxDelay)} = {AnnotatedOptions.Format(backoff.MaxDelay)}.");
+                    failures.Add($"{prefix}.{nameof(CircuitOptions.FailureRatio)} = {AnnotatedOptions.Format(ratio)}: must be null or a number from 0.01 to 1.");
                 }
             }
         }
@@ -86,5 +100,20 @@ internal sealed class OutboxOptionsValidator : IValidateOptions<OutboxOptions>
         }
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
+    }
+
+    /// <summary>The rules of a growing delay: a finite multiplier (1 to 10), and a first delay no longer than the cap.</summary>
+    private static void ValidateGrowth(
+        List<string> failures, string prefix, (string Name, double Value) multiplier, (string Name, TimeSpan Value) first, (string Name, TimeSpan Value) cap)
+    {
+        if (!double.IsFinite(multiplier.Value))
+        {
+            failures.Add($"{prefix}.{multiplier.Name} = {AnnotatedOptions.Format(multiplier.Value)}: must be a number from 1 to 10.");
+        }
+
+        if (first.Value > cap.Value)
+        {
+            failures.Add($"{prefix}.{first.Name} = {AnnotatedOptions.Format(first.Value)}: must not exceed {prefix}.{cap.Name} = {AnnotatedOptions.Format(cap.Value)}.");
+        }
     }
 }

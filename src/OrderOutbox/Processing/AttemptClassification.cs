@@ -5,4 +5,9 @@ namespace OrderOutbox.Processing;
 /// <param name="ResultName">The <c>orderoutbox.dispatch.result</c> tag: <c>success</c>, <c>transient</c> or <c>permanent</c>.</param>
 /// <param name="ErrorType">The <c>error.type</c> tag: empty on success, else <c>transient</c>, <c>timeout</c>,
 /// <c>permanent</c>, <c>retries_exhausted</c> or an exception's type name.</param>
-internal readonly record struct AttemptClassification(OutboxOutcome Outcome, string ResultName, string ErrorType);
+internal readonly record struct AttemptClassification(OutboxOutcome Outcome, string ResultName, string ErrorType)
+{
+    /// <summary>How the endpoint's circuit counts the attempt: a transient failure (timeout, network error, 5xx, 429, an
+    /// endpoint fault, retries exhausted) is the endpoint failing; a success or a permanent refusal is the endpoint up.</summary>
+    public CircuitResult CircuitResult => ResultName == "transient" ? CircuitResult.EndpointFailure : CircuitResult.EndpointUp;
+}

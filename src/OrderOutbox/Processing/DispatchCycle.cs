@@ -40,6 +40,8 @@ internal sealed partial class DispatchCycle : IDisposable
     private readonly TimeSpan _startMargin;
     private readonly int _maxOutstanding;
     private readonly int _minClaim;
+    private readonly Storage.ClaimOrdering _ordering;
+    private readonly EndpointCircuits? _circuits;
     private readonly Channel<ClaimedRecord> _queue = Channel.CreateUnbounded<ClaimedRecord>(
         new UnboundedChannelOptions { SingleWriter = false, SingleReader = false, AllowSynchronousContinuations = false });
     private readonly SemaphoreSlim _room = new(0);
@@ -63,8 +65,10 @@ internal sealed partial class DispatchCycle : IDisposable
         TimeProvider time,
         ILogger logger,
         CancellationToken stopClaiming,
-        CancellationToken abortInFlight)
+        CancellationToken abortInFlight,
+        EndpointCircuits? circuits = null)
     {
+        _circuits = circuits;
         _store = store;
         _executor = executor;
         _writer = writer;
@@ -80,6 +84,7 @@ internal sealed partial class DispatchCycle : IDisposable
         _startMargin = LeaseBudget.StartMargin(options.DispatchTimeout);
         _maxOutstanding = LeaseBudget.MaxOutstanding(options);
         _minClaim = Math.Min(_batchSize, Math.Max(1, _maxOutstanding / 2));
+        _ordering = ClaimOrderingOf(options);
         _claimers = ClaimerCount(options);
         _refillBelow = _claimers * _batchSize;
         _runningClaimers = _claimers;
@@ -93,6 +98,17 @@ internal sealed partial class DispatchCycle : IDisposable
         => options.OneBatchPerCycle
             ? 1
             : Math.Clamp((options.MaxConcurrency + options.BatchSize - 1) / options.BatchSize, 1, MaxClaimers);
+
+    /// <summary>The store's claim rule for <see cref="OutboxOptions.Ordering"/> and <see cref="OutboxOptions.AfterDeadLetter"/>.</summary>
+    /// <param name="options">The engine's options.</param>
+    /// <returns>The claim ordering.</returns>
+    internal static Storage.ClaimOrdering ClaimOrderingOf(OutboxOptions options)
+        => (options.Ordering, options.AfterDeadLetter) switch
+        {
+            (OutboxOrdering.PerAggregate, AggregateDeadLetterMode.Continue) => Storage.ClaimOrdering.PerAggregateContinueAfterDeadLetter,
+            (OutboxOrdering.PerAggregate, _) => Storage.ClaimOrdering.PerAggregate,
+            _ => Storage.ClaimOrdering.Unordered,
+        };
 
     public void Dispose() => _room.Dispose();
 
@@ -154,12 +170,27 @@ internal sealed partial class DispatchCycle : IDisposable
                     break;
                 }
 
+                // Every endpoint's circuit open: claim nothing, or only the probe (and then stop).
+                int limit = _circuits?.ClaimLimit() ?? int.MaxValue;
+                bool probeOnly = limit < requested;
+                if (probeOnly)
+                {
+                    Interlocked.Add(ref _outstanding, limit - requested);
+                    requested = limit;
+                    if (requested == 0)
+                    {
+                        break;
+                    }
+                }
+
                 DateTimeOffset now = _time.GetUtcNow();
                 DateTimeOffset leaseUntil = now + _leaseDuration;
                 IReadOnlyList<OutboxMessage> batch;
                 try
                 {
-                    batch = await _store.ClaimAsync(requested, _tokens.Next(), now, leaseUntil, _abortInFlight).ConfigureAwait(false);
+                    batch = _ordering == Storage.ClaimOrdering.Unordered
+                        ? await _store.ClaimAsync(requested, _tokens.Next(), now, leaseUntil, _abortInFlight).ConfigureAwait(false)
+                        : await _store.ClaimAsync(requested, _tokens.Next(), now, leaseUntil, _ordering, _abortInFlight).ConfigureAwait(false);
                 }
                 catch
                 {
@@ -179,7 +210,7 @@ internal sealed partial class DispatchCycle : IDisposable
                     }
                 }
 
-                if (count < requested || _oneBatch)
+                if (count < requested || _oneBatch || probeOnly)
                 {
                     break;
                 }
@@ -313,13 +344,38 @@ internal sealed partial class DispatchCycle : IDisposable
                 continue;
             }
 
+            string? endpoint = null;
+            CircuitAdmission admission = CircuitAdmission.Attempt;
+            if (_circuits is not null)
+            {
+                endpoint = _circuits.EndpointOf(message);
+                admission = _circuits.Admit(endpoint);
+                if (admission == CircuitAdmission.Hold)
+                {
+                    // The endpoint's circuit is open: not attempted, no retry spent; due again as it was.
+                    AddRelease(message);
+                    Finished();
+                    continue;
+                }
+            }
+
+            CircuitResult circuitResult = CircuitResult.Abandoned;
             try
             {
                 AttemptClassification? verdict = await _executor.ExecuteAsync(message, timeout, _abortInFlight).ConfigureAwait(false);
                 if (verdict is { } attempt)
                 {
                     Interlocked.Increment(ref _attempted);
-                    _writer.Add(attempt, message, claimed.LeaseUntil);
+                    circuitResult = attempt.CircuitResult;
+                    if (admission == CircuitAdmission.Probe && circuitResult == CircuitResult.EndpointFailure)
+                    {
+                        // A failed probe tells the endpoint is still down, nothing about the record: its retry is not spent.
+                        AddRelease(message);
+                    }
+                    else
+                    {
+                        _writer.Add(attempt, message, claimed.LeaseUntil);
+                    }
                 }
                 else
                 {
@@ -330,6 +386,13 @@ internal sealed partial class DispatchCycle : IDisposable
             {
                 // Nothing recorded: the lease expires and the record is attempted again (at-least-once).
                 LogDispatchCrashed(ex, message.Id);
+            }
+            finally
+            {
+                if (endpoint is not null)
+                {
+                    _circuits!.Record(endpoint, circuitResult, admission == CircuitAdmission.Probe);
+                }
             }
 
             Finished();

@@ -29,6 +29,7 @@ internal sealed class OutboxProcessor : IOutboxProcessor
     private readonly LeaseTokens _tokens;
     private readonly AttemptExecutor _executor;
     private readonly DeadLetterNotifier _deadLetters;
+    private readonly EndpointCircuits? _circuits;
 
     public OutboxProcessor(
         IOutboxStore store,
@@ -39,7 +40,8 @@ internal sealed class OutboxProcessor : IOutboxProcessor
         TimeProvider timeProvider,
         OutboxWakeUp wakeUp,
         OutboxMetrics metrics,
-        ILogger<OutboxProcessor> logger)
+        ILogger<OutboxProcessor> logger,
+        IOutboxRouter? router = null)
     {
         _store = store;
         _options = options.Value;
@@ -50,7 +52,13 @@ internal sealed class OutboxProcessor : IOutboxProcessor
         _tokens = new LeaseTokens(_options.InstanceId);
         _executor = new AttemptExecutor(dispatcher, backoff, timeProvider, metrics, _options.DispatchTimeout);
         _deadLetters = new DeadLetterNotifier(deadLetterHandlers.ToArray(), _options.DeadLetterHandlerTimeout, timeProvider, logger);
+        _circuits = _options.Circuit is { Enabled: true } circuit
+            ? new EndpointCircuits(circuit, timeProvider, metrics.Meter, logger, EndpointCircuits.RouteOf(router))
+            : null;
     }
+
+    /// <summary>The outage circuits of this instance, or <see langword="null"/> when <see cref="CircuitOptions.Enabled"/> is off.</summary>
+    internal EndpointCircuits? Circuits => _circuits;
 
     /// <summary>The name of this instance, the first part of every lease token.</summary>
     public string InstanceId => _tokens.InstanceId;
@@ -67,7 +75,7 @@ internal sealed class OutboxProcessor : IOutboxProcessor
     {
         _wakeUp.Reset();
         var writer = new OutcomeWriter(_store, _metrics, _deadLetters, _timeProvider, _logger, abortInFlight);
-        using var cycle = new DispatchCycle(_store, _executor, writer, _tokens, _options, _timeProvider, _logger, stopClaiming, abortInFlight);
+        using var cycle = new DispatchCycle(_store, _executor, writer, _tokens, _options, _timeProvider, _logger, stopClaiming, abortInFlight, _circuits);
         return await cycle.RunAsync().ConfigureAwait(false);
     }
 

@@ -12,6 +12,12 @@ internal abstract class OutboxStoreSql
     /// <summary>Claims a batch of due records under a lease.</summary>
     public string Claim { get; protected init; } = string.Empty;
 
+    /// <summary>Claims a batch with per-aggregate ordering, dead letters holding their aggregate.</summary>
+    public string ClaimPerAggregate { get; protected init; } = string.Empty;
+
+    /// <summary>Claims a batch with per-aggregate ordering, dead letters not holding their aggregate.</summary>
+    public string ClaimPerAggregateContinue { get; protected init; } = string.Empty;
+
     /// <summary>Writes the outcomes of a batch, fenced by the claim token.</summary>
     public string Complete { get; protected init; } = string.Empty;
 

@@ -17,3 +17,6 @@ public sealed class InMemorySchemaConformanceTests(InMemoryOutboxStoreFixture fi
 
 public sealed class InMemoryReplayConformanceTests(InMemoryOutboxStoreFixture fixture)
     : ReplayConformanceTests<InMemoryOutboxStoreFixture>(fixture);
+
+public sealed class InMemoryOrderingConformanceTests(InMemoryOutboxStoreFixture fixture)
+    : OrderingConformanceTests<InMemoryOutboxStoreFixture>(fixture);

@@ -13,10 +13,12 @@ namespace OrderOutbox.Tests.EndToEnd;
 internal sealed class EndToEndHost : IAsyncDisposable
 {
     private readonly IHost _host;
+    private readonly bool _ownsReceiver;
 
-    private EndToEndHost(IHost host, EndToEndReceiver receiver, EndToEndLogs logs, RecordingDeadLetterHandler deadLetters)
+    private EndToEndHost(IHost host, EndToEndReceiver receiver, EndToEndLogs logs, RecordingDeadLetterHandler deadLetters, bool ownsReceiver)
     {
         _host = host;
+        _ownsReceiver = ownsReceiver;
         Receiver = receiver;
         Logs = logs;
         DeadLetters = deadLetters;
@@ -42,12 +44,14 @@ internal sealed class EndToEndHost : IAsyncDisposable
     /// <param name="configureOutbox">Engine options after the suite's defaults (batches of 10, 4 calls at a time).</param>
     /// <param name="configureStore">Store options after the fixture's defaults, or <see langword="null"/>.</param>
     /// <param name="cancellationToken">Cancels the start.</param>
+    /// <param name="sharedReceiver">A receiver several hosts deliver to (not disposed with this host), or <see langword="null"/> for one of its own.</param>
     public static async Task<EndToEndHost> StartAsync(
         IEndToEndStoreFixture fixture,
         string outboxTable,
         Action<OutboxOptions> configureOutbox,
         Action<OutboxStoreOptions>? configureStore,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken,
+        EndToEndReceiver? sharedReceiver = null)
     {
         var logs = new EndToEndLogs();
         var deadLetters = new RecordingDeadLetterHandler();
@@ -74,13 +78,13 @@ internal sealed class EndToEndHost : IAsyncDisposable
         fixture.UseStore(outbox, outboxTable, configureStore); // skips the test here when the store is not configured
         outbox.UseHttpDispatcher(h => h.Endpoint = receiver!.Endpoint);
 
-        receiver = await EndToEndReceiver.StartAsync();
+        receiver = sharedReceiver ?? await EndToEndReceiver.StartAsync();
         IHost? host = null;
         try
         {
             host = builder.Build();
             await host.StartAsync(cancellationToken);
-            return new EndToEndHost(host, receiver, logs, deadLetters);
+            return new EndToEndHost(host, receiver, logs, deadLetters, ownsReceiver: sharedReceiver is null);
         }
         catch
         {
@@ -89,7 +93,11 @@ internal sealed class EndToEndHost : IAsyncDisposable
                 await DisposeHostAsync(host);
             }
 
-            await receiver.DisposeAsync();
+            if (sharedReceiver is null)
+            {
+                await receiver.DisposeAsync();
+            }
+
             throw;
         }
     }
@@ -104,7 +112,10 @@ internal sealed class EndToEndHost : IAsyncDisposable
         finally
         {
             await DisposeHostAsync(_host);
-            await Receiver.DisposeAsync();
+            if (_ownsReceiver)
+            {
+                await Receiver.DisposeAsync();
+            }
         }
     }
 

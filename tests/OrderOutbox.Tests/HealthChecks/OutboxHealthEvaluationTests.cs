@@ -25,6 +25,8 @@ public sealed class OutboxHealthEvaluationTests
         ["oldest due over the threshold"] = (Inputs(Quiet with { OldestDueAge = TimeSpan.FromMinutes(7) }), HealthStatus.Degraded, "the oldest due record has waited 00:07:00 (threshold 00:05:00)"),
         ["one dead letter over the default 0"] = (Inputs(Quiet with { DeadLetter = 1 }), HealthStatus.Degraded, "1 dead letters wait for an operator (threshold 0)"),
         ["both degraded reasons"] = (Inputs(Quiet with { DeadLetter = 3, OldestDueAge = TimeSpan.FromHours(1) }), HealthStatus.Degraded, "01:00:00 (threshold 00:05:00); 3 dead letters"),
+        ["an open circuit"] = (Inputs(Quiet) with { OpenCircuits = ["default"] }, HealthStatus.Degraded, "the circuit of endpoint default is open"),
+        ["no open circuit"] = (Inputs(Quiet) with { OpenCircuits = [] }, HealthStatus.Healthy, "healthy"),
     };
 
     public static TheoryData<string> Cases => new(Table.Keys);

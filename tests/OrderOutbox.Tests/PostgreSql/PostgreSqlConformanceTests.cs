@@ -18,5 +18,8 @@ public sealed class PostgreSqlAdminConformanceTests(PostgreSqlOutboxStoreFixture
 public sealed class PostgreSqlSchemaConformanceTests(PostgreSqlOutboxStoreFixture fixture)
     : SchemaConformanceTests<PostgreSqlOutboxStoreFixture>(fixture);
 
+public sealed class PostgreSqlOrderingConformanceTests(PostgreSqlOutboxStoreFixture fixture)
+    : OrderingConformanceTests<PostgreSqlOutboxStoreFixture>(fixture);
+
 public sealed class PostgreSqlReplayConformanceTests(PostgreSqlOutboxStoreFixture fixture)
     : ReplayConformanceTests<PostgreSqlOutboxStoreFixture>(fixture);

@@ -18,14 +18,39 @@ public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixt
         PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out _);
         await store.EnsureSchemaAsync(Ct);
 
-        string plan = await ExplainAsync(
-            store.ClaimSql,
-            new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch },
-            new NpgsqlParameter<int> { TypedValue = 10 },
-            new NpgsqlParameter<string> { TypedValue = "owner" },
-            new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch });
+        string plan = await ExplainClaimAsync(store.ClaimSql);
 
         plan.Should().Contain(store.DueIndexName, "the inner query's WHERE matches the partial index predicate");
+    }
+
+    [Fact]
+    public async Task The_per_aggregate_claim_reads_the_due_index_and_probes_the_aggregate_index()
+    {
+        PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out _);
+        await store.EnsureSchemaAsync(Ct);
+
+        string plan = await ExplainClaimAsync(store.ClaimPerAggregateSql);
+
+        plan.Should().Contain(store.DueIndexName, "the candidates come from the due-records index")
+            .And.Contain("Index Only Scan using " + store.AggregateIndexName, "the earlier-unfinished check is one index-only probe of the aggregate index per candidate")
+            .And.NotContain("Seq Scan");
+    }
+
+    [Fact]
+    public async Task EnsureSchema_adds_the_aggregate_index_to_a_table_created_without_it_and_keeps_the_rows()
+    {
+        PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(null, null, out PostgreSqlOutboxOptions options);
+        await store.EnsureSchemaAsync(Ct);
+        await fixture.ExecuteScalarAsync($"DROP INDEX \"{fixture.Schema}\".\"{store.AggregateIndexName}\"", Ct);
+        await fixture.ExecuteScalarAsync(
+            $"INSERT INTO \"{fixture.Schema}\".\"{options.TableName}\" (id, message_type, aggregate_id, payload, next_attempt_at, created_at) " +
+            "VALUES (gen_random_uuid(), 't', 'order-1', '{}', now(), now())", Ct);
+
+        await store.EnsureSchemaAsync(Ct);
+
+        (await fixture.ExecuteScalarAsync(
+            $"SELECT count(*) FROM pg_indexes WHERE schemaname = '{fixture.Schema}' AND indexname = '{store.AggregateIndexName}'", Ct)).Should().Be(1L);
+        (await store.GetStatisticsAsync(Ct)).Pending.Should().Be(1);
     }
 
     [Fact]
@@ -180,6 +205,13 @@ public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixt
     }
 
     /// <summary>The plan of <paramref name="sql"/> with sequential scans priced out, one line per plan node.</summary>
+    private Task<string> ExplainClaimAsync(string claimSql) => ExplainAsync(
+        claimSql,
+        new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch },
+        new NpgsqlParameter<int> { TypedValue = 10 },
+        new NpgsqlParameter<string> { TypedValue = "owner" },
+        new NpgsqlParameter<DateTimeOffset> { TypedValue = DateTimeOffset.UnixEpoch });
+
     private async Task<string> ExplainAsync(string sql, params NpgsqlParameter[] parameters)
     {
         await using NpgsqlConnection connection = await fixture.DataSource.OpenConnectionAsync(Ct);

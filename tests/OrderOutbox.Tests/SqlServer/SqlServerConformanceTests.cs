@@ -17,5 +17,8 @@ public sealed class SqlServerAdminConformanceTests(SqlServerOutboxStoreFixture f
 public sealed class SqlServerSchemaConformanceTests(SqlServerOutboxStoreFixture fixture)
     : SchemaConformanceTests<SqlServerOutboxStoreFixture>(fixture);
 
+public sealed class SqlServerOrderingConformanceTests(SqlServerOutboxStoreFixture fixture)
+    : OrderingConformanceTests<SqlServerOutboxStoreFixture>(fixture);
+
 public sealed class SqlServerReplayConformanceTests(SqlServerOutboxStoreFixture fixture)
     : ReplayConformanceTests<SqlServerOutboxStoreFixture>(fixture);

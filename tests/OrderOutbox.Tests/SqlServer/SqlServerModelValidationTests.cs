@@ -77,7 +77,7 @@ public sealed partial class SqlServerModelValidationTests
         model.GetObjects(DacQueryScopes.UserDefined, ModelSchema.Table).Select(t => t.Name.ToString())
             .Should().Equal("[dbo].[outbox_messages]");
         model.GetObjects(DacQueryScopes.UserDefined, ModelSchema.Index).Select(i => i.Name.Parts[^1])
-            .Should().Contain(["IX_outbox_messages_due", "IX_outbox_messages_dead_letter", "IX_outbox_messages_sent"]);
+            .Should().Contain(["IX_outbox_messages_due", "IX_outbox_messages_dead_letter", "IX_outbox_messages_sent", "IX_outbox_messages_aggregate"]);
     }
 
     private static SqlServerOutboxSql CreateSql()

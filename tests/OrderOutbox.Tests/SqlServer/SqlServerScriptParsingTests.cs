@@ -85,6 +85,7 @@ public sealed class SqlServerScriptParsingTests
 
     [Theory]
     [InlineData(nameof(SqlServerOutboxSql.Claim), "IX_outbox_messages_due", "status IN ('PENDING', 'FAILED')", "next_attempt_at")]
+    [InlineData(nameof(SqlServerOutboxSql.ClaimPerAggregate), "IX_outbox_messages_due", "status IN ('PENDING', 'FAILED')", "next_attempt_at")]
     [InlineData(nameof(SqlServerOutboxSql.PurgeSent), "IX_outbox_messages_sent", "status = 'SENT'", "sent_at")]
     public void Claim_and_purge_read_past_locked_rows_through_their_filtered_index(string statement, string index, string filter, string key)
     {
@@ -136,7 +137,7 @@ public sealed class SqlServerScriptParsingTests
         TableVisitor visitor = Visit(sql.Schema);
 
         visitor.CreatedTables.Should().Equal("outbox_messages");
-        visitor.IndexFilters.Keys.Should().BeEquivalentTo(["IX_outbox_messages_due", "IX_outbox_messages_dead_letter", "IX_outbox_messages_sent"]);
+        visitor.IndexFilters.Keys.Should().BeEquivalentTo(["IX_outbox_messages_due", "IX_outbox_messages_dead_letter", "IX_outbox_messages_sent", "IX_outbox_messages_aggregate"]);
         visitor.Procedures.Should().Contain("sp_getapplock");
         sql.Schema.Should().Contain("IF OBJECT_ID(N'[dbo].[outbox_messages]', N'U') IS NULL");
         sql.Claim.Should().Contain("TOP (@batch_size)").And.Contain("@now").And.Contain("@lease_owner").And.Contain("@lease_until");

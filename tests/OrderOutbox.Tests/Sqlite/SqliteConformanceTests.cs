@@ -17,5 +17,8 @@ public sealed class SqliteAdminConformanceTests(SqliteOutboxStoreFixture fixture
 public sealed class SqliteSchemaConformanceTests(SqliteOutboxStoreFixture fixture)
     : SchemaConformanceTests<SqliteOutboxStoreFixture>(fixture);
 
+public sealed class SqliteOrderingConformanceTests(SqliteOutboxStoreFixture fixture)
+    : OrderingConformanceTests<SqliteOutboxStoreFixture>(fixture);
+
 public sealed class SqliteReplayConformanceTests(SqliteOutboxStoreFixture fixture)
     : ReplayConformanceTests<SqliteOutboxStoreFixture>(fixture);

@@ -88,6 +88,14 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
         return Task.CompletedTask;
     }
 
+    /// <summary>Whether an earlier record (by ID text order = UUIDv7 order) of <paramref name="row"/>'s aggregate is unfinished.</summary>
+    private static bool HasEarlierUnfinished(InMemoryOutboxTable table, InMemoryOutboxRow row, ClaimOrdering ordering)
+        => row.AggregateId is { } aggregate
+           && table.Rows.Values.Any(e => e.AggregateId == aggregate
+               && string.CompareOrdinal(e.Id.ToString(), row.Id.ToString()) < 0
+               && (e.Status is OutboxStatus.Pending or OutboxStatus.Failed
+                   || (e.Status == OutboxStatus.DeadLetter && ordering == ClaimOrdering.PerAggregate)));
+
     /// <summary>Inserts a record as <c>PENDING</c>, due at its creation time, as if enqueued and committed.</summary>
     public void Add(OutboxEntry entry) => Insert(Table, [entry]);
 
@@ -106,7 +114,12 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
     }
 
     /// <inheritdoc />
-    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
+        => ClaimAsync(batchSize, leaseOwner, now, leaseUntil, ClaimOrdering.Unordered, cancellationToken);
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(
+        int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, ClaimOrdering ordering, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
@@ -137,7 +150,7 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
             lock (table.Gate)
             {
                 List<InMemoryOutboxRow> due = table.Rows.Values
-                    .Where(r => r.IsDue(now))
+                    .Where(r => r.IsDue(now) && (ordering == ClaimOrdering.Unordered || !HasEarlierUnfinished(table, r, ordering)))
                     .OrderBy(r => r.NextAttemptAt)
                     .ThenBy(r => r.Id)
                     .Take(batchSize)

@@ -24,6 +24,16 @@ internal static class Backlog
         return (string)(await cmd.ExecuteScalarAsync())!;
     }
 
+    /// <summary>As <see cref="EnsureTemplateAsync(BenchContext, IHost, int)"/>, through a host of its own (started and stopped here).</summary>
+    public static async Task EnsureTemplateAsync(BenchContext ctx, int count)
+    {
+        var s = ctx.Settings;
+        using var h = OutboxHost.PostgreSql(s.Postgres, ctx.Schema, DrainTable, ctx.Receiver.Endpoint, o => o.RunDispatcher = false, notifications: false);
+        await h.StartAsync();
+        await EnsureTemplateAsync(ctx, h, count);
+        await h.StopAsync();
+    }
+
     /// <summary>Makes sure the template holds at least <paramref name="count"/> PENDING records written by the writer of <paramref name="host"/> (a started host on <see cref="DrainTable"/>).</summary>
     public static async Task EnsureTemplateAsync(BenchContext ctx, IHost host, int count)
     {

@@ -25,12 +25,7 @@ internal static class DiagnosticsScenario
     public static async Task RunAsync(BenchContext ctx)
     {
         var s = ctx.Settings;
-        using (var h = OutboxHost.PostgreSql(s.Postgres, ctx.Schema, Backlog.DrainTable, ctx.Receiver.Endpoint, o => o.RunDispatcher = false, notifications: false))
-        {
-            await h.StartAsync();
-            await Backlog.EnsureTemplateAsync(ctx, h, s.Backlog);
-            await h.StopAsync();
-        }
+        await Backlog.EnsureTemplateAsync(ctx, s.Backlog);
 
         var asyncCommit = new NpgsqlConnectionStringBuilder(s.Postgres) { Options = "-c synchronous_commit=off" }.ConnectionString;
         // --diagnostics-batches chooses the batch sizes (default 10 and 100); two measured runs per variant.
