@@ -13,7 +13,7 @@ internal static class PurgeCommand
     {
         Option<DateTimeOffset?> sentBefore = CliInput.TimeOption("--sent-before", "Delete SENT records delivered before this time (not later than now).");
         sentBefore.Required = true;
-        Option<int> batchSize = CliInput.RangeOption("--batch-size", "Rows per DELETE statement.", 1000, 1, 100_000);
+        Option<int> batchSize = CliInput.RangeOption("--batch-size", "Rows per DELETE statement.", 1000, 1, OrderOutbox.Storage.OutboxLimits.MaxPurgeBatchSize);
         var command = new Command("purge", "Delete SENT records delivered before a date, in bounded batches (never one long DELETE). Other statuses are never touched.");
         command.Add(sentBefore);
         command.Add(batchSize);

@@ -57,12 +57,12 @@ public sealed class OrderOutboxDashboardOptions
     public TimeSpan RefreshInterval { get; set; } = DefaultRefreshInterval;
 
     /// <summary>How many dead letters one statement of a requeue (selected or by filter) moves at most; each batch is its own short transaction.</summary>
-    /// <value>Default 1,000; allowed 1 to 100,000.</value>
+    /// <value>Default 1,000; allowed 1 to 2,000.</value>
     [Range(1, DeadLetterFilter.MaxBatchSize)]
     public int RequeueBatchSize { get; set; } = DeadLetterFilter.DefaultBatchSize;
 
     /// <summary>How many <c>SENT</c> rows one <c>DELETE</c> of a purge removes at most.</summary>
-    /// <value>Default 1,000; allowed 1 to 100,000.</value>
-    [Range(1, 100_000)]
+    /// <value>Default 1,000; allowed 1 to 2,000 (below SQL Server's lock escalation).</value>
+    [Range(1, OrderOutbox.Storage.OutboxLimits.MaxPurgeBatchSize)]
     public int PurgeBatchSize { get; set; } = DefaultPurgeBatchSize;
 }

@@ -48,12 +48,13 @@ public enum DispatchResultKind
 /// <summary>The result of <see cref="IDispatcher.DispatchAsync"/>.</summary>
 public readonly record struct DispatchResult
 {
-    private DispatchResult(DispatchResultKind kind, string? error, TimeSpan? retryAfter, bool isEndpointFault = false)
+    private DispatchResult(DispatchResultKind kind, string? error, TimeSpan? retryAfter, bool isEndpointFault = false, bool isNotSent = false)
     {
         Kind = kind;
         Error = error;
         RetryAfter = retryAfter;
         IsEndpointFault = isEndpointFault;
+        IsNotSent = isNotSent;
     }
 
     /// <summary>How the attempt ended; <see cref="DispatchResultKind.Unknown"/> for <c>default(DispatchResult)</c>.</summary>
@@ -74,6 +75,13 @@ public readonly record struct DispatchResult
     /// (<see cref="DispatchResultKind.TransientFailure"/>); the engine may count it against the endpoint.
     /// </summary>
     public bool IsEndpointFault { get; }
+
+    /// <summary>
+    /// Whether the dispatcher did not send the message at all (for example because the receiver asked the whole
+    /// endpoint to wait with <c>Retry-After</c>). Such a result is transient and spends no retry: the record keeps its
+    /// retry count and is due again after <see cref="RetryAfter"/>.
+    /// </summary>
+    public bool IsNotSent { get; }
 
     /// <summary>A successful delivery.</summary>
     public static DispatchResult Success { get; } = new(DispatchResultKind.Success, null, null);
@@ -100,4 +108,17 @@ public readonly record struct DispatchResult
     /// <returns>The result.</returns>
     public static DispatchResult EndpointFault(string error, TimeSpan? retryAfter = null)
         => new(DispatchResultKind.TransientFailure, error ?? throw new ArgumentNullException(nameof(error)), retryAfter, isEndpointFault: true);
+
+    /// <summary>
+    /// The message was not sent (<see cref="IsNotSent"/>): it is due again after <paramref name="retryAfter"/> with its
+    /// retry count unchanged, so waiting that the receiver asked for never uses up a record's retries.
+    /// </summary>
+    /// <param name="reason">Why it was not sent (stored in <c>last_error</c>).</param>
+    /// <param name="retryAfter">When to try again (more than zero).</param>
+    /// <returns>The result.</returns>
+    public static DispatchResult NotSent(string reason, TimeSpan retryAfter)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(retryAfter, TimeSpan.Zero);
+        return new(DispatchResultKind.TransientFailure, reason ?? throw new ArgumentNullException(nameof(reason)), retryAfter, isNotSent: true);
+    }
 }

@@ -46,6 +46,20 @@ public readonly record struct OutboxOutcome(
     public static OutboxOutcome Failed(OutboxMessage message, DateTimeOffset attemptedAt, DateTimeOffset completedAt, DateTimeOffset nextAttemptAt, string error)
         => new(RequireClaimed(message).Id, message.LeaseOwner!, OutboxStatus.Failed, message.RetryCount + 1, attemptedAt, completedAt, nextAttemptAt, error);
 
+    /// <summary>
+    /// The outcome of a call that was not made (<see cref="DispatchResult.NotSent"/>): <c>FAILED</c> with the retry count
+    /// unchanged, due again at <paramref name="nextAttemptAt"/>.
+    /// </summary>
+    /// <param name="message">The claimed record (its <see cref="OutboxMessage.LeaseOwner"/> fences the write).</param>
+    /// <param name="attemptedAt">When the call would have started.</param>
+    /// <param name="completedAt">When it was given up.</param>
+    /// <param name="nextAttemptAt">When the record is due again.</param>
+    /// <param name="reason">Why it was not sent, as it is to be stored in <c>last_error</c>.</param>
+    /// <returns>The outcome.</returns>
+    /// <exception cref="ArgumentException">The record carries no lease owner (it was not claimed).</exception>
+    public static OutboxOutcome NotSent(OutboxMessage message, DateTimeOffset attemptedAt, DateTimeOffset completedAt, DateTimeOffset nextAttemptAt, string reason)
+        => new(RequireClaimed(message).Id, message.LeaseOwner!, OutboxStatus.Failed, message.RetryCount, attemptedAt, completedAt, nextAttemptAt, reason);
+
     /// <summary>The outcome of a failed attempt that ends the record: <c>DEAD_LETTER</c>, retry count + 1.</summary>
     /// <param name="message">The claimed record (its <see cref="OutboxMessage.LeaseOwner"/> fences the write).</param>
     /// <param name="attemptedAt">When the attempt started.</param>

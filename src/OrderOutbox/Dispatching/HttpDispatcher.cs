@@ -57,7 +57,8 @@ internal sealed partial class HttpDispatcher : IDispatcher
         if (paused > TimeSpan.Zero)
         {
             // The receiver asked the whole endpoint to wait (429 with Retry-After): nothing is sent until then.
-            return DispatchResult.EndpointFault(
+            // Not sent, so no retry is spent: the record is due again when the pause ends.
+            return DispatchResult.NotSent(
                 string.Create(CultureInfo.InvariantCulture, $"Endpoint '{endpoint.Name}' is paused for {paused.TotalSeconds:0.###} s more, as its last Retry-After asked; not sent."),
                 paused);
         }

@@ -30,6 +30,10 @@ internal static class AttemptClassifier
             DispatchResultKind.Success => new(OutboxOutcome.Sent(message, attemptedAt, completedAt), "success", string.Empty),
             DispatchResultKind.PermanentFailure => new(
                 OutboxOutcome.DeadLetter(message, attemptedAt, completedAt, OutboxText.Storable(result.Error, MaxErrorLength)), "permanent", "permanent"),
+            DispatchResultKind.TransientFailure when result.IsNotSent => new(
+                OutboxOutcome.NotSent(message, attemptedAt, completedAt, completedAt + (result.RetryAfter ?? TimeSpan.Zero), OutboxText.Storable(result.Error, MaxErrorLength)),
+                "not_sent",
+                "not_sent"),
             DispatchResultKind.TransientFailure => Transient(message, result.Error, result.RetryAfter, "transient", backoff, attemptedAt, completedAt),
             _ => Transient(message, UnknownResultError, null, "unknown_result", backoff, attemptedAt, completedAt),
         };

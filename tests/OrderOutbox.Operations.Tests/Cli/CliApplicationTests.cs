@@ -15,7 +15,7 @@ public sealed class CliApplicationTests
     [InlineData("dead-letters requeue --store sqlite --connection x --since 2026-13-01 --dry-run", "--since '2026-13-01': not a date and time")]
     [InlineData("dead-letters requeue --store sqlite --connection x --since 2026-05-01 --until 2026-04-01", "DeadLetterFilter.CreatedFrom (2026-05-01T00:00:00.0000000+00:00) must be earlier than DeadLetterFilter.CreatedBefore")]
     [InlineData("dead-letters requeue --store sqlite --connection x --type order.completed --all", "--all: cannot be combined with a filter option")]
-    [InlineData("dead-letters requeue --store sqlite --connection x --batch-size 0 --all", "--batch-size 0: must be from 1 to 100,000.")]
+    [InlineData("dead-letters requeue --store sqlite --connection x --batch-size 0 --all", "--batch-size 0: must be from 1 to 2,000.")]
     [InlineData("purge --store sqlite --connection x", "Option '--sent-before' is required.")]
     [InlineData("stats --store sqlite --connection x --schema main", "--schema 'main': SQLite has no schemas")]
     [InlineData("stats --store sqlite --connection x --table 1bad", "--table '1bad': must match ^[A-Za-z_][A-Za-z0-9_]{0,62}$")]

@@ -145,7 +145,7 @@ public abstract class InstalledToolTests<TDatabase> : IClassFixture<TDatabase>
     [Theory]
     [InlineData("dead-letters list --limit 0", "--limit 0: must be from 1 to 1,000.")]
     [InlineData("dead-letters requeue --since tomorrow --dry-run", "--since 'tomorrow': not a date and time")]
-    [InlineData("dead-letters requeue --batch-size 100001 --all", "--batch-size 100001: must be from 1 to 100,000.")]
+    [InlineData("dead-letters requeue --batch-size 2001 --all", "--batch-size 2001: must be from 1 to 2,000.")]
     [InlineData("stats --table x;drop", "--table 'x;drop': must match")]
     public async Task Bad_usage_exits_with_2_and_names_the_option_and_the_value(string arguments, string message)
     {

@@ -155,7 +155,7 @@ public sealed class HttpDispatcherTests : IAsyncLifetime
 
         first.RetryAfter.Should().Be(TimeSpan.FromSeconds(30));
         during.Kind.Should().Be(DispatchResultKind.TransientFailure);
-        during.IsEndpointFault.Should().BeTrue();
+        during.IsNotSent.Should().BeTrue("a record held back by the pause must not spend a retry");
         during.RetryAfter.Should().Be(TimeSpan.FromSeconds(30));
         during.Error.Should().Contain("paused");
         after.Error.Should().StartWith("HTTP 429");

@@ -112,6 +112,22 @@ public sealed class AttemptClassifierTests
         verdict.ErrorType.Should().Be("retries_exhausted");
     }
 
+    [Theory]
+    [InlineData(0)]
+    [InlineData(5)]
+    public void A_call_that_was_not_made_spends_no_retry_even_when_none_is_left(int retryCount)
+    {
+        AttemptClassification verdict = AttemptClassifier.Classify(
+            Claimed(retryCount), DispatchResult.NotSent("Endpoint 'default' is paused for 30 s more; not sent.", TimeSpan.FromSeconds(30)), Seed, Attempted, Completed);
+
+        verdict.Outcome.Status.Should().Be(OutboxStatus.Failed);
+        verdict.Outcome.RetryCount.Should().Be(retryCount, "nothing was sent, so no attempt is counted");
+        verdict.Outcome.NextAttemptAt.Should().Be(Completed.AddSeconds(30));
+        verdict.Outcome.LastError.Should().Contain("not sent");
+        verdict.ResultName.Should().Be("not_sent");
+        verdict.CircuitResult.Should().Be(CircuitResult.Abandoned, "a call not made says nothing about the endpoint");
+    }
+
     [Fact]
     public void A_permanent_failure_dead_letters_at_once_whatever_the_retries_left()
     {
