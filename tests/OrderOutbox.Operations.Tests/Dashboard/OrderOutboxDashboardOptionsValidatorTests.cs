@@ -18,7 +18,7 @@ public sealed class OrderOutboxDashboardOptionsValidatorTests
         { o => { o.AllowAnonymous = true; o.PageSize = 1001; }, "OrderOutboxDashboardOptions.PageSize = 1001" },
         { o => { o.AllowAnonymous = true; o.RefreshInterval = TimeSpan.FromMilliseconds(999); }, "OrderOutboxDashboardOptions.RefreshInterval = 00:00:00.9990000: The field RefreshInterval must be between 00:00:01 and 01:00:00." },
         { o => { o.AllowAnonymous = true; o.RefreshInterval = TimeSpan.FromHours(1); }, null },
-        { o => { o.AllowAnonymous = true; o.PurgeBatchSize = 100_001; }, "OrderOutboxDashboardOptions.PurgeBatchSize = 100001: The field PurgeBatchSize must be between 1 and 100000." },
+        { o => { o.AllowAnonymous = true; o.PurgeBatchSize = 2_001; }, "OrderOutboxDashboardOptions.PurgeBatchSize = 2001: The field PurgeBatchSize must be between 1 and 2000." },
     };
 
     [Theory]
