@@ -30,8 +30,19 @@ internal sealed class Measurement
     public double Max => Runs.Length == 0 ? double.NaN : Runs.Max();
 }
 
-/// <summary>A target from issue 7 or DESIGN.md and where the measured figure stands.</summary>
-internal sealed record TargetCheck(string Source, string Target, string Measured, string Verdict);
+/// <summary>
+/// A target (issue 12, issue 14, DESIGN.md) and where the measured figure stands. <see cref="Id"/> and
+/// <see cref="Target"/> are stable between runs so runs can be compared; <see cref="Measured"/> and <see cref="Met"/>
+/// are null when the run did not measure it (a scenario skipped, or a peer this harness does not run).
+/// </summary>
+internal sealed record TargetCheck(
+    string Id,
+    string Target,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] double? Measured,
+    string Unit,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.Never)] bool? Met,
+    string Source,
+    string? Detail = null);
 
 /// <summary>Collects measurements; prints them as markdown and writes them as JSON.</summary>
 internal sealed class ResultSet
@@ -139,11 +150,14 @@ internal sealed class ResultSet
         if (_targets.Count > 0)
         {
             sb.AppendLine("## Targets").AppendLine();
-            sb.AppendLine("| source | target | measured | verdict |");
-            sb.AppendLine("|---|---|---|---|");
+            sb.AppendLine("| source | id | target | measured | met | detail |");
+            sb.AppendLine("|---|---|---|---:|---|---|");
             foreach (var t in _targets)
             {
-                sb.Append("| ").Append(t.Source).Append(" | ").Append(t.Target).Append(" | ").Append(t.Measured).Append(" | ").Append(t.Verdict).AppendLine(" |");
+                var measured = t.Measured is { } v ? Format(v, t.Unit) + " " + t.Unit : "not measured";
+                var met = t.Met switch { true => "met", false => "missed", null => "—" };
+                sb.Append("| ").Append(t.Source).Append(" | `").Append(t.Id).Append("` | ").Append(t.Target).Append(" | ").Append(measured)
+                  .Append(" | ").Append(met).Append(" | ").Append(t.Detail ?? "").AppendLine(" |");
             }
 
             sb.AppendLine();

@@ -18,6 +18,12 @@ internal static class DrainScenario
 
     public static string RatioName(int batch, int concurrency) => $"OrderOutbox / raw HTTP, batch {batch}, concurrency {concurrency}";
 
+    /// <summary>CPU µs per message of one party (<c>dispatcher</c>, <c>PostgreSQL</c>, <c>receiver</c>) in the drain at this cell.</summary>
+    public static string CpuName(int batch, int concurrency, string party) => $"OrderOutbox drain, batch {batch}, concurrency {concurrency}: {party} CPU per message";
+
+    /// <summary>Dispatcher CPU per message minus the raw HTTP client's at the same concurrency (run i − run i).</summary>
+    public static string CpuOverRawName(int batch, int concurrency) => $"OrderOutbox drain, batch {batch}, concurrency {concurrency}: dispatcher CPU per message over the raw HTTP client's";
+
     public static async Task RunAsync(BenchContext ctx)
     {
         var s = ctx.Settings;
@@ -89,6 +95,15 @@ internal static class DrainScenario
                     Parameters = p,
                     Note = "ratio: run i of the outbox over run i of raw HTTP at the same concurrency (same run of the harness).",
                 }, load);
+                const string cpuNote = "CPU per message: CPU time over the run / messages, from /proc (10 ms ticks); PostgreSQL = backends connected to the benchmark database.";
+                ctx.Results.Add(new Measurement { Section = Section, Name = CpuName(b, c, "dispatcher"), Unit = "µs/msg", Runs = [.. cpu.Self], Parameters = p, Note = cpuNote }, load);
+                ctx.Results.Add(new Measurement { Section = Section, Name = CpuName(b, c, "PostgreSQL"), Unit = "µs/msg", Runs = [.. cpu.Pg], Parameters = p, Note = cpuNote }, load);
+                ctx.Results.Add(new Measurement { Section = Section, Name = CpuName(b, c, "receiver"), Unit = "µs/msg", Runs = [.. cpu.Receiver], Parameters = p, Note = cpuNote }, load);
+                if (Baselines.RawHttpCpu.GetValueOrDefault(c) is { } rawClient)
+                {
+                    ctx.Results.Add(new Measurement { Section = Section, Name = CpuOverRawName(b, c), Unit = "µs/msg", Runs = [.. cpu.Self.Zip(rawClient.Self, (x, y) => x - y)], Parameters = p, Note = cpuNote }, load);
+                }
+
                 grid.Append(CultureInfo.InvariantCulture, $"| {b} | {c} | {Stats.Median(delivered):N0} of {n:N0} | {ResultSet.Format(m.Median, "msg/s")} ({ResultSet.Format(m.Min, "msg/s")}–{ResultSet.Format(m.Max, "msg/s")}) | {ResultSet.Format(Stats.Median(raw), "msg/s")} | {ratio.Median:N2} | ");
                 var rawCpu = Baselines.RawHttpCpu.GetValueOrDefault(c);
                 var rawCpuText = rawCpu is null ? "n/a" : string.Create(CultureInfo.InvariantCulture, $"{Stats.Median(rawCpu.Self):N0} / {Stats.Median(rawCpu.Receiver):N0}");

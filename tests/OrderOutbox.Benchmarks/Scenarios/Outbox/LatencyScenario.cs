@@ -121,7 +121,7 @@ internal static class LatencyScenario
         }
     }
 
-    private static async Task<List<(Guid Id, long BeforeCommit, long Committed)>> GenerateAsync(
+    internal static async Task<List<(Guid Id, long BeforeCommit, long Committed)>> GenerateAsync(
         NpgsqlDataSource app, string update, IOutboxWriter writer, int rate, TimeSpan duration)
     {
         var total = (int)(rate * duration.TotalSeconds);

@@ -17,7 +17,13 @@ internal static class OutboxHost
         o.DispatchTimeout = TimeSpan.FromSeconds(10);
     }
 
-    public static IHost PostgreSql(string connectionString, string schema, string table, Uri endpoint, Action<OutboxOptions> configure, bool notifications, bool defaults = false, Action<IServiceCollection>? services = null)
+    /// <summary>
+    /// A PostgreSQL host. <paramref name="defaults"/>: the library's defaults (only schema, table and the scenario's own
+    /// <paramref name="configure"/>/<paramref name="store"/>/<paramref name="http"/> changes), else <see cref="Common"/> and
+    /// <paramref name="notifications"/> apply first. <paramref name="store"/> and <paramref name="http"/> run last.
+    /// </summary>
+    public static IHost PostgreSql(string connectionString, string schema, string table, Uri endpoint, Action<OutboxOptions> configure, bool notifications, bool defaults = false, Action<IServiceCollection>? services = null,
+        Action<OrderOutbox.PostgreSql.PostgreSqlOutboxOptions>? store = null, Action<OrderOutbox.Dispatching.HttpDispatcherOptions>? http = null)
     {
         var builder = NewBuilder();
         services?.Invoke(builder.Services);
@@ -40,8 +46,14 @@ internal static class OutboxHost
                 {
                     p.UseNotifications = notifications;
                 }
+
+                store?.Invoke(p);
             })
-            .UseHttpDispatcher(h => h.Endpoint = endpoint);
+            .UseHttpDispatcher(h =>
+            {
+                h.Endpoint = endpoint;
+                http?.Invoke(h);
+            });
         return builder.Build();
     }
 

@@ -15,6 +15,9 @@ internal static class RateLimitScenario
     public const string Section = "2d. Rate limiter cost (HTTP dispatcher only, concurrency 16)";
     private const int Concurrency = 16;
 
+    /// <summary>Limiter on at a rate never reached / limiter off, run by run.</summary>
+    public const string RatioName = "limiter on, never reached / limiter off";
+
     public static async Task RunAsync(BenchContext ctx)
     {
         var s = ctx.Settings;
@@ -52,6 +55,8 @@ internal static class RateLimitScenario
         {
             ctx.Results.Add(new Measurement { Section = Section, Name = variants[i].Label, Unit = "msg/s", Runs = [.. rates[i]], Parameters = p, Note = note }, load);
         }
+
+        ctx.Results.Add(new Measurement { Section = Section, Name = RatioName, Unit = "ratio", Runs = [.. rates[1].Zip(rates[0], (x, y) => x / y)], Parameters = p, Note = note }, load);
     }
 
     private static ServiceProvider Dispatcher(BenchContext ctx, double rate)

@@ -85,7 +85,7 @@ internal static class WritersScenario
     public static string RatioName(int writers, bool notifications) =>
         $"PostgreSQL: {writers} writers, with/without outbox, notifications {(notifications ? "on (default)" : "off")}";
 
-    private static async Task<(double Rate, long Done)> RateAsync(NpgsqlDataSource app, string update, IOutboxWriter? writer, int writers, TimeSpan duration)
+    internal static async Task<(double Rate, long Done)> RateAsync(NpgsqlDataSource app, string update, IOutboxWriter? writer, int writers, TimeSpan duration)
     {
         long done = 0;
         var stopAt = Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency);
