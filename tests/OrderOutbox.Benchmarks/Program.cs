@@ -6,9 +6,10 @@ using OrderOutbox.Benchmarks.Infrastructure;
 using OrderOutbox.Benchmarks.Scenarios;
 
 // OrderOutbox benchmark harness (issue 7). See docs/benchmarks.md.
-//   dotnet run -c Release --project tests/OrderOutbox.Benchmarks -- [--quick] [--only a,b] [--skip a,b] [--pg <cs>] [--out dir]
+//   dotnet run -c Release --project tests/OrderOutbox.Benchmarks -- [--quick] [--only a,b] [--skip a,b] [--pg <cs>] [--out dir] [--publish]
 //   dotnet run -c Release --project tests/OrderOutbox.Benchmarks -- bdn [BenchmarkDotNet args]   (enqueue cost with BenchmarkDotNet)
-// Scenarios: enqueue, ef-enqueue, writers, drain, diagnostics, ratelimit, history, latency, idle, memory, statistics, ordering (and the raw baselines inside drain).
+// Scenarios: enqueue, floor, ef-enqueue, writers, writers-dispatching, drain, sqlite-drain, signing, recovery, diagnostics, ratelimit,
+// history, latency, latency-remote, idle, memory, statistics, ordering (and the raw baselines inside drain).
 if (args.Length > 0 && args[0] == "bdn")
 {
 #if NO_OUTBOX
@@ -17,6 +18,15 @@ if (args.Length > 0 && args[0] == "bdn")
 #else
     EnqueueBenchmarks.Run(args[1..]);
     return 0;
+#endif
+}
+
+if (args.Length > 0 && args[0] == "dispatcher-child")
+{
+#if NO_OUTBOX
+    return 2;
+#else
+    return await RemoteLatencyScenario.ChildAsync(args[1..]);
 #endif
 }
 
@@ -65,13 +75,19 @@ var scenarios = new List<(string Name, Func<BenchContext, Task> Run)>
 {
 #if !NO_OUTBOX
     ("enqueue", EnqueueScenario.RunAsync),
+    ("floor", FloorScenario.RunAsync),
     ("ef-enqueue", EfEnqueueScenario.RunAsync),
     ("writers", WritersScenario.RunAsync),
+    ("writers-dispatching", WritersDispatchingScenario.RunAsync),
     ("drain", DrainScenario.RunAsync),
+    ("sqlite-drain", SqliteDrainScenario.RunAsync),
+    ("signing", SigningScenario.RunAsync),
+    ("recovery", RecoveryScenario.RunAsync),
     ("diagnostics", DiagnosticsScenario.RunAsync),
     ("ratelimit", RateLimitScenario.RunAsync),
     ("history", HistoryScenario.RunAsync),
     ("latency", LatencyScenario.RunAsync),
+    ("latency-remote", RemoteLatencyScenario.RunAsync),
     ("idle", IdleScenario.RunAsync),
     ("memory", MemoryScenario.RunAsync),
     ("statistics", StatisticsScenario.RunAsync),
@@ -108,7 +124,7 @@ foreach (var (name, run) in scenarios)
 
 results.MachineInfo["durationSeconds"] = Math.Round(total.Elapsed.TotalSeconds);
 #if !NO_OUTBOX
-Targets.Evaluate(results);
+Targets.Evaluate(results, Stats.Median(payloads.Select(p => (double)Encoding.UTF8.GetByteCount(p))));
 #endif
 
 Directory.CreateDirectory(settings.OutputDirectory);
@@ -121,6 +137,15 @@ await File.WriteAllTextAsync(jsonPath, results.ToJson());
 Console.WriteLine();
 Console.WriteLine(markdown);
 Console.WriteLine($"written: {Path.GetFullPath(mdPath)}, {Path.GetFullPath(jsonPath)} ({total.Elapsed.TotalMinutes:N1} min)");
+if (settings.Publish)
+{
+    var published = Publishing.Directory();
+    Directory.CreateDirectory(published);
+    File.Copy(jsonPath, Path.Combine(published, "latest.json"), overwrite: true);
+    File.Copy(mdPath, Path.Combine(published, "latest.md"), overwrite: true);
+    Console.WriteLine($"published: {Path.Combine(published, "latest.json")}, {Path.Combine(published, "latest.md")}");
+}
+
 return 0;
 
 static string SqliteVersion()

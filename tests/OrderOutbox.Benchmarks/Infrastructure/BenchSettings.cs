@@ -66,6 +66,9 @@ internal sealed class BenchSettings
 
     public string CommandLine { get; private set; } = "";
 
+    /// <summary>--publish: also write the run's JSON and markdown to docs/benchmarks/latest.{json,md} of the repository.</summary>
+    public bool Publish { get; private set; }
+
     public static BenchSettings Parse(string[] args)
     {
         var s = new BenchSettings { Quick = args.Contains("--quick") };
@@ -76,6 +79,9 @@ internal sealed class BenchSettings
             switch (args[i])
             {
                 case "--quick":
+                    break;
+                case "--publish":
+                    s.Publish = true;
                     break;
                 case "--pg":
                     s.Postgres = Next();
@@ -177,7 +183,7 @@ internal sealed class BenchSettings
             LatencyWarmup = TimeSpan.FromSeconds(3);
             IdleWindow = TimeSpan.FromSeconds(60);
             MemoryBacklogs = [25_000, 50_000, 100_000];
-            HistoryRows = 1_000_000;
+            HistoryRows = 10_000_000;
         }
     }
 

@@ -12,7 +12,8 @@ namespace OrderOutbox.Benchmarks.Scenarios;
 /// </summary>
 internal static class HistoryScenario
 {
-    public const string Table = "hist_outbox";
+    /// <summary>The history table of a size: one per row count, so a quick run's small history never replaces the full run's 10M.</summary>
+    public static string TableFor(long rows) => "hist_outbox_" + rows.ToString(CultureInfo.InvariantCulture);
     public const int Batch = 100;
     public const int Concurrency = 16;
 
@@ -31,13 +32,14 @@ internal static class HistoryScenario
             await h.StopAsync();
         }
 
-        using var host = Host(ctx, Table);
+        var table = TableFor(s.HistoryRows);
+        using var host = Host(ctx, table);
         using var freshHost = Host(ctx, Backlog.DrainTable);
         await host.StartAsync();
         await freshHost.StartAsync();
         try
         {
-            await EnsureHistoryAsync(ctx, s.HistoryRows);
+            await EnsureHistoryAsync(ctx, table, s.HistoryRows);
             var load = Machine.Load1().ToString("N2", CultureInfo.InvariantCulture);
             long seqScans = 0, idxScans = 0;
             var hist = new List<double>();
@@ -52,11 +54,11 @@ internal static class HistoryScenario
                     double rate;
                     if (historyFirst)
                     {
-                        await Pg.ExecAsync(ctx.Db, $"delete from {ctx.Schema}.{Table} where aggregate_id is distinct from 'history'; insert into {ctx.Schema}.{Table} select * from {ctx.Schema}.{Backlog.TemplateTable} order by created_at, id limit {count}");
-                        await Pg.ExecAsync(ctx.Db, $"vacuum analyze {ctx.Schema}.{Table}");
-                        var before = await ScansAsync(ctx);
-                        rate = await Backlog.DrainAsync(ctx, host, Table, count);
-                        var after = await ScansAsync(ctx);
+                        await Pg.ExecAsync(ctx.Db, $"delete from {ctx.Schema}.{table} where id > lpad(to_hex({s.HistoryRows}::bigint), 32, '0')::uuid; insert into {ctx.Schema}.{table} select * from {ctx.Schema}.{Backlog.TemplateTable} order by created_at, id limit {count}");
+                        await Pg.ExecAsync(ctx.Db, $"vacuum analyze {ctx.Schema}.{table}");
+                        var before = await ScansAsync(ctx, table);
+                        rate = await Backlog.DrainAsync(ctx, host, table, count);
+                        var after = await ScansAsync(ctx, table);
                         seqScans += after.Seq - before.Seq;
                         idxScans += after.Idx - before.Idx;
                         if (run >= 0)
@@ -110,40 +112,56 @@ internal static class HistoryScenario
             o.MaxConcurrency = Concurrency;
         }, notifications: false);
 
-    private static async Task EnsureHistoryAsync(BenchContext ctx, long rows)
+    private static async Task EnsureHistoryAsync(BenchContext ctx, string table, long rows)
     {
+        // History rows get ordered IDs 1..rows (as UUIDs, all below any UUIDv7 of the backlog: older records), loaded in
+        // chunks in ID order; the last ID present and the next one absent means a complete load (two index probes,
+        // where a count(*) of 10M rows takes long on a loaded machine).
         var s = ctx.Schema;
-        var have = (long)(await Pg.ScalarAsync(ctx.Db, $"select count(*) from {s}.{Table} where aggregate_id = 'history'"))!;
-        if (have == rows)
+        var complete = (bool)(await Pg.ScalarAsync(ctx.Db,
+            $"select exists (select 1 from {s}.{table} where id = lpad(to_hex({rows}::bigint), 32, '0')::uuid) " +
+            $"and not exists (select 1 from {s}.{table} where id = lpad(to_hex({rows + 1}::bigint), 32, '0')::uuid)"))!;
+        if (complete)
         {
             return;
         }
 
-        Console.WriteLine($"    writing {rows:N0} SENT history rows into {s}.{Table} (once; kept for later runs)");
-        var columns = (await Backlog.ColumnsAsync(ctx.Db, s, Table)).Split(", ").Select(c => c.Split(' ')[0]).ToList();
+        Console.WriteLine($"    writing {rows:N0} SENT history rows into {s}.{table} by SQL (once; kept for later runs)");
+        var columns = (await Backlog.ColumnsAsync(ctx.Db, s, table)).Split(", ").Select(c => c.Split(' ')[0]).ToList();
         var select = string.Join(", ", columns.Select(c => c switch
         {
-            "id" => "gen_random_uuid()",
+            "id" => "lpad(to_hex(g.i), 32, '0')::uuid",
             "status" => "'SENT'",
             "aggregate_id" => "'history'",
-            "sent_at" or "last_attempt_at" => "t.created_at",
+            "created_at" or "next_attempt_at" or "sent_at" or "last_attempt_at" => "t.created_at - interval '30 days' + g.i * interval '1 millisecond'",
             "locked_until" or "locked_by" => "null",
             _ => "t." + c,
         }));
         var templateCount = (long)(await Pg.ScalarAsync(ctx.Db, $"select count(*) from {s}.{Backlog.TemplateTable}"))!;
-        var copies = (rows + templateCount - 1) / templateCount;
-        await Pg.ExecAsync(ctx.Db, $"truncate {s}.{Table}");
-        await Pg.ExecAsync(ctx.Db, $"insert into {s}.{Table} ({string.Join(", ", columns)}) select {select} from {s}.{Backlog.TemplateTable} t cross join generate_series(1, {copies}) g limit {rows}");
-        await Pg.ExecAsync(ctx.Db, $"vacuum analyze {s}.{Table}");
+        await Pg.ExecAsync(ctx.Db, $"truncate {s}.{table}");
+        var chunk = Math.Min(1_000_000L, templateCount);
+        var total = System.Diagnostics.Stopwatch.StartNew();
+        for (long from = 1; from <= rows; from += chunk)
+        {
+            var to = Math.Min(rows, from + chunk - 1);
+            // Row i takes template row (i - from) of the ordered template: the same payloads and columns as the backlog.
+            await Pg.ExecAsync(ctx.Db,
+                $"insert into {s}.{table} ({string.Join(", ", columns)}) select {select} " +
+                $"from generate_series({from}::bigint, {to}::bigint) g(i) " +
+                $"join (select row_number() over (order by created_at, id) - 1 as k, * from {s}.{Backlog.TemplateTable}) t on t.k = (g.i - {from}) % {templateCount}");
+            Console.WriteLine($"    history: rows {from:N0}–{to:N0} written ({total.Elapsed.TotalSeconds:N0} s so far)");
+        }
+
+        await Pg.ExecAsync(ctx.Db, $"vacuum analyze {s}.{table}");
     }
 
-    private static async Task<(long Seq, long Idx)> ScansAsync(BenchContext ctx)
+    private static async Task<(long Seq, long Idx)> ScansAsync(BenchContext ctx, string table)
     {
         // Backends flush their statistics at most once a second (idle ones within 10 s): the counts are approximate.
         await Pg.ExecAsync(ctx.Db, "select pg_sleep(1.1)");
         await using var cmd = ctx.Db.CreateCommand("select coalesce(seq_scan, 0), coalesce(idx_scan, 0) from pg_stat_user_tables where schemaname = $1 and relname = $2");
         cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ctx.Schema });
-        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Table });
+        cmd.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table });
         await using var reader = await cmd.ExecuteReaderAsync();
         return await reader.ReadAsync() ? (reader.GetInt64(0), reader.GetInt64(1)) : (0, 0);
     }

@@ -121,6 +121,9 @@ internal static class LatencyScenario
         }
     }
 
+    /// <summary>The order rate the last <see cref="GenerateAsync"/> reached (orders/s).</summary>
+    public static double LastAchievedRate { get; private set; }
+
     internal static async Task<List<(Guid Id, long BeforeCommit, long Committed)>> GenerateAsync(
         NpgsqlDataSource app, string update, IOutboxWriter writer, int rate, TimeSpan duration)
     {
@@ -156,6 +159,7 @@ internal static class LatencyScenario
 
         var done = await Task.WhenAll(tasks);
         var achieved = total / Stats.TicksToMs(Stopwatch.GetTimestamp() - start) * 1000;
+        LastAchievedRate = achieved;
         if (achieved < rate * 0.95)
         {
             Console.WriteLine($"    note: the writer reached {achieved:N0} orders/s of the {rate} asked (machine too busy)");
