@@ -124,8 +124,13 @@ internal static class LatencyScenario
     /// <summary>The order rate the last <see cref="GenerateAsync"/> reached (orders/s).</summary>
     public static double LastAchievedRate { get; private set; }
 
+    /// <summary>
+    /// Writes <paramref name="rate"/> × <paramref name="duration"/> orders on an open-loop schedule. With
+    /// <paramref name="stopAfter"/>, a writer that lags its schedule (a busy machine) stops issuing orders at that time,
+    /// so the run's length stays bounded; <see cref="LastAchievedRate"/> then shows the rate reached.
+    /// </summary>
     internal static async Task<List<(Guid Id, long BeforeCommit, long Committed)>> GenerateAsync(
-        NpgsqlDataSource app, string update, IOutboxWriter writer, int rate, TimeSpan duration)
+        NpgsqlDataSource app, string update, IOutboxWriter writer, int rate, TimeSpan duration, TimeSpan? stopAfter = null)
     {
         var total = (int)(rate * duration.TotalSeconds);
         var interval = (double)Stopwatch.Frequency / rate;
@@ -133,7 +138,8 @@ internal static class LatencyScenario
         // At most 32 orders in flight (PostgreSQL's connection limit is shared); a slow machine then lags the schedule.
         using var inFlight = new SemaphoreSlim(32);
         var start = Stopwatch.GetTimestamp();
-        for (var i = 0; i < total; i++)
+        var stopAt = stopAfter is { } sa ? start + (long)(sa.TotalSeconds * Stopwatch.Frequency) : long.MaxValue;
+        for (var i = 0; i < total && Stopwatch.GetTimestamp() < stopAt; i++)
         {
             var due = start + (long)(i * interval);
             var wait = due - Stopwatch.GetTimestamp();
@@ -158,11 +164,11 @@ internal static class LatencyScenario
         }
 
         var done = await Task.WhenAll(tasks);
-        var achieved = total / Stats.TicksToMs(Stopwatch.GetTimestamp() - start) * 1000;
+        var achieved = tasks.Count / Stats.TicksToMs(Stopwatch.GetTimestamp() - start) * 1000;
         LastAchievedRate = achieved;
         if (achieved < rate * 0.95)
         {
-            Console.WriteLine($"    note: the writer reached {achieved:N0} orders/s of the {rate} asked (machine too busy)");
+            Console.WriteLine($"    note: the writer reached {achieved:N0} orders/s of the {rate} asked (machine too busy){(tasks.Count < total ? $"; stopped after {tasks.Count:N0} of {total:N0} orders" : "")}");
         }
 
         return [.. done.Select(d => (d.Id, d.BeforeCommit, d.Committed))];
