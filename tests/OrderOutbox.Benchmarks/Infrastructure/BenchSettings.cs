@@ -156,15 +156,16 @@ internal sealed class BenchSettings
         if (Quick)
         {
             Runs = 2;
-            RunTimeLimit = TimeSpan.FromSeconds(3);
+            RunTimeLimit = TimeSpan.FromSeconds(2);
             Backlog = 10_000;
             BacklogSerial = 2_000;
             BatchSizes = [10, 100];
             Concurrencies = [1, 16];
             EnqueueTransactions = 400;
             WritersDuration = TimeSpan.FromSeconds(2);
-            LatencyDuration = TimeSpan.FromSeconds(4);
+            LatencyDuration = TimeSpan.FromSeconds(3);
             LatencyWarmup = TimeSpan.FromSeconds(2);
+            DiagnosticsBatches = [100];
             IdleWindow = TimeSpan.FromSeconds(20);
             MemoryBacklogs = [5_000, 10_000];
             HistoryRows = 100_000;
