@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Metadata.Conventions.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
+using OrderOutbox.Storage;
 
 namespace OrderOutbox.EntityFrameworkCore;
 
@@ -12,11 +13,18 @@ internal sealed class OrderOutboxOptionsExtension : IDbContextOptionsExtension
 {
     private DbContextOptionsExtensionInfo? _info;
 
-    public OrderOutboxOptionsExtension(bool useNotifications, string notificationChannel)
+    public OrderOutboxOptionsExtension(bool useNotifications, string notificationChannel, TimeSpan notificationCooldown)
     {
         UseNotifications = useNotifications;
         NotificationChannel = notificationChannel;
+        NotificationCooldown = notificationCooldown;
+        NotificationLimiter = NotificationLimiter.ForChannel(notificationChannel, notificationCooldown, TimeProvider.System);
     }
+
+    public TimeSpan NotificationCooldown { get; }
+
+    /// <summary>The process's limiter of <see cref="NotificationChannel"/>, shared with the PostgreSQL store's writer.</summary>
+    public NotificationLimiter NotificationLimiter { get; }
 
     public bool UseNotifications { get; }
 
@@ -49,6 +57,7 @@ internal sealed class OrderOutboxOptionsExtension : IDbContextOptionsExtension
         {
             debugInfo["OrderOutbox:UseNotifications"] = Extension.UseNotifications ? "1" : "0";
             debugInfo["OrderOutbox:NotificationChannel"] = Extension.NotificationChannel;
+            debugInfo["OrderOutbox:NotificationCooldown"] = Extension.NotificationCooldown.ToString();
         }
     }
 }

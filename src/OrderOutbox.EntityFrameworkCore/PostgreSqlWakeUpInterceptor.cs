@@ -5,6 +5,7 @@ using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.EntityFrameworkCore.Infrastructure;
 using Microsoft.EntityFrameworkCore.Storage;
+using OrderOutbox.Hosting;
 
 namespace OrderOutbox.EntityFrameworkCore;
 
@@ -19,14 +20,19 @@ namespace OrderOutbox.EntityFrameworkCore;
 /// <item><description>a <c>SaveChanges</c> that needed no transaction (a single statement, committed on its own, or
 /// an ambient <c>TransactionScope</c>) notifies right after it, once the record is written.</description></item>
 /// </list>
-/// Other providers, contexts without new outbox records and <see cref="OutboxDbContextOptions.UseNotifications"/> =
-/// <see langword="false"/> pass through untouched. One instance serves every context (thread-safe).
+/// At most one notification per <see cref="OutboxDbContextOptions.NotificationCooldown"/> leaves this process (the limiter
+/// is shared with the PostgreSQL store's writer); the dispatcher claims again after the cooldown for the others.
+/// On every database, when the context comes from an application that runs OrderOutbox, the dispatcher of this process is
+/// also woken (<see cref="OutboxWakeUp.Notify"/>) once the records are committed — when <c>SaveChanges</c> returns from
+/// its own transaction, or when the caller's transaction commits — so SQLite and SQL Server need not wait for the poll.
+/// Contexts without new outbox records pass through untouched. One instance serves every context (thread-safe).
 /// </summary>
 internal sealed class PostgreSqlWakeUpInterceptor : ISaveChangesInterceptor, IDbTransactionInterceptor
 {
     internal const string NotifySql = "SELECT pg_notify($1, '')";
 
     private readonly ConditionalWeakTable<DbContext, PendingWakeUp> _pending = new();
+    private readonly ConditionalWeakTable<DbContext, OutboxWakeUp> _awaitingCommit = new();
 
     private PostgreSqlWakeUpInterceptor()
     {
@@ -88,29 +94,67 @@ internal sealed class PostgreSqlWakeUpInterceptor : ISaveChangesInterceptor, IDb
         return Task.CompletedTask;
     }
 
+    public void TransactionCommitted(DbTransaction transaction, TransactionEndEventData eventData) => Committed(eventData.Context);
+
+    public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        Committed(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => ForgetCommit(eventData.Context);
+
+    public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
+    {
+        ForgetCommit(eventData.Context);
+        return Task.CompletedTask;
+    }
+
+    public void TransactionFailed(DbTransaction transaction, TransactionErrorEventData eventData) => ForgetCommit(eventData.Context);
+
+    public Task TransactionFailedAsync(DbTransaction transaction, TransactionErrorEventData eventData, CancellationToken cancellationToken = default)
+    {
+        ForgetCommit(eventData.Context);
+        return Task.CompletedTask;
+    }
+
     private async ValueTask OnSavingAsync(DbContext? context, bool async, CancellationToken cancellationToken)
     {
-        if (context is null || ChannelFor(context) is not { } channel || !HasNewRecords(context))
+        if (context is null || !HasNewRecords(context))
         {
             return;
         }
 
-        if (context.Database.CurrentTransaction is { } transaction)
+        OrderOutboxOptionsExtension? notifier = NotifierFor(context);
+        OutboxWakeUp? local = LocalWakeUp(context);
+        if (notifier is not null && context.Database.CurrentTransaction is { } transaction)
         {
-            await NotifyAsync(context.Database.GetDbConnection(), transaction.GetDbTransaction(), channel, async, cancellationToken).ConfigureAwait(false);
-            return;
+            if (notifier.NotificationLimiter.ShouldNotify())
+            {
+                await NotifyAsync(context.Database.GetDbConnection(), transaction.GetDbTransaction(), notifier.NotificationChannel, async, cancellationToken).ConfigureAwait(false);
+            }
+
+            notifier = null;
         }
 
-        _pending.AddOrUpdate(context, new PendingWakeUp(channel));
+        if (notifier is not null || local is not null)
+        {
+            _pending.AddOrUpdate(context, new PendingWakeUp(notifier, local));
+        }
     }
 
     private async ValueTask OnTransactionStartedAsync(
         DbConnection connection, DbContext? context, DbTransaction transaction, bool async, CancellationToken cancellationToken)
     {
-        if (context is not null && _pending.TryGetValue(context, out PendingWakeUp? pending))
+        if (context is not null && _pending.TryGetValue(context, out PendingWakeUp? pending) && pending.Notifier is { } notifier)
         {
-            await NotifyAsync(connection, transaction, pending.Channel, async, cancellationToken).ConfigureAwait(false);
-            pending.Sent = true;
+            // Asked again on each retry of an execution strategy: the limiter lets it through if the cooldown is over.
+            if (notifier.NotificationLimiter.ShouldNotify())
+            {
+                await NotifyAsync(connection, transaction, notifier.NotificationChannel, async, cancellationToken).ConfigureAwait(false);
+            }
+
+            pending.Handled = true;
         }
     }
 
@@ -122,7 +166,21 @@ internal sealed class PostgreSqlWakeUpInterceptor : ISaveChangesInterceptor, IDb
         }
 
         _pending.Remove(context);
-        if (pending.Sent)
+        if (pending.Local is { } local)
+        {
+            // The dispatcher of this process wakes when the records are committed: now, when SaveChanges ran its own
+            // transaction (or none), else when the caller's transaction commits.
+            if (context.Database.CurrentTransaction is null)
+            {
+                local.Notify();
+            }
+            else
+            {
+                _awaitingCommit.AddOrUpdate(context, local);
+            }
+        }
+
+        if (pending.Notifier is not { } notifier || pending.Handled || !notifier.NotificationLimiter.ShouldNotify())
         {
             return;
         }
@@ -141,7 +199,7 @@ internal sealed class PostgreSqlWakeUpInterceptor : ISaveChangesInterceptor, IDb
 
         try
         {
-            await NotifyAsync(database.GetDbConnection(), transaction: null, pending.Channel, async, cancellationToken).ConfigureAwait(false);
+            await NotifyAsync(database.GetDbConnection(), transaction: null, notifier.NotificationChannel, async, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -156,6 +214,23 @@ internal sealed class PostgreSqlWakeUpInterceptor : ISaveChangesInterceptor, IDb
         }
     }
 
+    private void Committed(DbContext? context)
+    {
+        if (context is not null && _awaitingCommit.TryGetValue(context, out OutboxWakeUp? local))
+        {
+            _awaitingCommit.Remove(context);
+            local.Notify();
+        }
+    }
+
+    private void ForgetCommit(DbContext? context)
+    {
+        if (context is not null)
+        {
+            _awaitingCommit.Remove(context);
+        }
+    }
+
     private void Forget(DbContext? context)
     {
         if (context is not null)
@@ -164,14 +239,18 @@ internal sealed class PostgreSqlWakeUpInterceptor : ISaveChangesInterceptor, IDb
         }
     }
 
-    /// <summary>The channel to notify, or <see langword="null"/> when this context does not send wake-ups.</summary>
-    private static string? ChannelFor(DbContext context)
+    /// <summary>The context's wake-up settings, or <see langword="null"/> when this context does not send <c>pg_notify</c>.</summary>
+    private static OrderOutboxOptionsExtension? NotifierFor(DbContext context)
     {
         OrderOutboxOptionsExtension? settings = context.GetService<IDbContextOptions>().FindExtension<OrderOutboxOptionsExtension>();
         return settings is { UseNotifications: true } && OutboxDatabases.FromProviderName(context.Database.ProviderName) == OutboxDatabase.PostgreSql
-            ? settings.NotificationChannel
+            ? settings
             : null;
     }
+
+    /// <summary>The <see cref="OutboxWakeUp"/> of the application the context was resolved from (when it runs OrderOutbox), on any database.</summary>
+    private static OutboxWakeUp? LocalWakeUp(DbContext context)
+        => context.GetService<IDbContextOptions>().FindExtension<CoreOptionsExtension>()?.ApplicationServiceProvider?.GetService(typeof(OutboxWakeUp)) as OutboxWakeUp;
 
     /// <summary>
     /// Whether the change tracker holds outbox records to insert. Records are only ever added through
@@ -229,10 +308,13 @@ internal sealed class PostgreSqlWakeUpInterceptor : ISaveChangesInterceptor, IDb
         task.GetAwaiter().GetResult();
     }
 
-    private sealed class PendingWakeUp(string channel)
+    /// <summary>A <c>SaveChanges</c> with new outbox records: the notification still to send (if any) and this process's dispatcher.</summary>
+    private sealed class PendingWakeUp(OrderOutboxOptionsExtension? notifier, OutboxWakeUp? local)
     {
-        public string Channel { get; } = channel;
+        public OrderOutboxOptionsExtension? Notifier { get; } = notifier;
 
-        public bool Sent { get; set; }
+        public OutboxWakeUp? Local { get; } = local;
+
+        public bool Handled { get; set; }
     }
 }

@@ -14,6 +14,12 @@ public sealed class PostgreSqlOutboxOptions : OutboxStoreOptions
     /// <summary>The default <see cref="NotificationChannel"/>: <c>orderoutbox</c>.</summary>
     public const string DefaultNotificationChannel = "orderoutbox";
 
+    /// <summary>The default <see cref="NotificationCooldown"/>: 5 milliseconds.</summary>
+    public static readonly TimeSpan DefaultNotificationCooldown = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>The largest <see cref="NotificationCooldown"/>: 1 second.</summary>
+    public static readonly TimeSpan MaxNotificationCooldown = TimeSpan.FromSeconds(1);
+
     /// <summary>Creates options with the defaults (schema <c>public</c>, table <c>outbox_messages</c>, notifications on).</summary>
     public PostgreSqlOutboxOptions() => Schema = DefaultSchema;
 
@@ -27,4 +33,16 @@ public sealed class PostgreSqlOutboxOptions : OutboxStoreOptions
     /// <summary>The <c>LISTEN</c>/<c>NOTIFY</c> channel. Must match <see cref="SqlIdentifier.Pattern"/>.</summary>
     /// <value>Default <c>orderoutbox</c>.</value>
     public string NotificationChannel { get; set; } = DefaultNotificationChannel;
+
+    /// <summary>
+    /// The least time between two wake-up notifications sent from this process: an enqueue carries <c>pg_notify</c> only
+    /// when the last one from this process is at least this old, so most transactions skip PostgreSQL's notify lock
+    /// (taken at commit and held through the WAL flush). A dispatcher woken by a notification claims once more after the
+    /// cooldown, and again while claims find work, so a record whose notification was suppressed waits about one
+    /// cooldown, not a polling interval. <see cref="TimeSpan.Zero"/> makes every enqueue notify.
+    /// Ignored when <see cref="UseNotifications"/> is <see langword="false"/>. Keep it equal on the writers and the
+    /// dispatchers.
+    /// </summary>
+    /// <value>Default 5 milliseconds; from zero to 1 second.</value>
+    public TimeSpan NotificationCooldown { get; set; } = DefaultNotificationCooldown;
 }

@@ -12,6 +12,13 @@ internal sealed class PostgreSqlOutboxOptionsValidator(bool requireConnectionStr
         var failures = new List<string>();
         CheckIdentifier(options.Schema ?? PostgreSqlOutboxOptions.DefaultSchema, "PostgreSqlOutboxOptions.Schema", failures);
         CheckIdentifier(options.NotificationChannel, "PostgreSqlOutboxOptions.NotificationChannel", failures);
+        if (!IsValidNotificationCooldown(options.NotificationCooldown))
+        {
+            failures.Add(
+                $"PostgreSqlOutboxOptions.NotificationCooldown = {options.NotificationCooldown} is out of range: it must be between " +
+                $"00:00:00 (every enqueue notifies) and {PostgreSqlOutboxOptions.MaxNotificationCooldown}.");
+        }
+
         OutboxStoreOptionsRules.Check(
             options,
             nameof(PostgreSqlOutboxOptions),
@@ -22,6 +29,10 @@ internal sealed class PostgreSqlOutboxOptionsValidator(bool requireConnectionStr
 
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
+
+    /// <summary>Whether <paramref name="cooldown"/> is in the allowed range: zero to <see cref="PostgreSqlOutboxOptions.MaxNotificationCooldown"/>.</summary>
+    internal static bool IsValidNotificationCooldown(TimeSpan cooldown)
+        => cooldown >= TimeSpan.Zero && cooldown <= PostgreSqlOutboxOptions.MaxNotificationCooldown;
 
     private static void CheckIdentifier(string? value, string optionName, List<string> failures)
     {

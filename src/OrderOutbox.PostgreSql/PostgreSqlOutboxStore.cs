@@ -45,7 +45,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _timeProvider;
     private readonly int? _commandTimeoutSeconds;
-    private readonly bool _useNotifications;
+    private readonly NotificationLimiter? _notificationLimiter;
     private readonly string _notificationChannel;
     private readonly string _schemaName;
     private readonly long _schemaLockKey;
@@ -91,7 +91,15 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         _dataSource = dataSource;
         _timeProvider = timeProvider ?? TimeProvider.System;
         _commandTimeoutSeconds = options.CommandTimeout is { } t ? (int)Math.Ceiling(t.TotalSeconds) : null;
-        _useNotifications = options.UseNotifications;
+        if (!PostgreSqlOutboxOptionsValidator.IsValidNotificationCooldown(options.NotificationCooldown))
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(options), options.NotificationCooldown, "PostgreSqlOutboxOptions.NotificationCooldown must be between zero and 1 second.");
+        }
+
+        _notificationLimiter = options.UseNotifications
+            ? NotificationLimiter.ForChannel(_notificationChannel, options.NotificationCooldown, _timeProvider)
+            : null;
         _schemaName = schema;
 
         string qSchema = Quote(schema);
@@ -234,7 +242,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         NpgsqlCommand command;
         try
         {
-            command = new NpgsqlCommand(_useNotifications ? _insertNotifySql : _insertSql, connection, (NpgsqlTransaction)transaction);
+            command = new NpgsqlCommand(_insertSql, connection, (NpgsqlTransaction)transaction);
         }
         catch (InvalidOperationException ex)
         {
@@ -252,8 +260,10 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entry.Payload, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)StorableText.Escape(entry.Headers) ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = entry.CreatedAt.ToUniversalTime() });
-        if (_useNotifications)
+        if (_notificationLimiter?.ShouldNotify() == true)
         {
+            // At most one enqueue per cooldown carries the notification (see PostgreSqlOutboxOptions.NotificationCooldown).
+            command.CommandText = _insertNotifySql;
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _notificationChannel });
         }
 

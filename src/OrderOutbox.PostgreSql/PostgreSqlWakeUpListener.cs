@@ -9,7 +9,8 @@ namespace OrderOutbox.PostgreSql;
 
 /// <summary>
 /// Holds a dedicated connection that <c>LISTEN</c>s on the notification channel and wakes the dispatcher
-/// (<see cref="OutboxWakeUp.Notify"/>) when an enqueue commits. It also wakes the dispatcher once each time <c>LISTEN</c>
+/// when an enqueue commits, and once more one <see cref="PostgreSqlOutboxOptions.NotificationCooldown"/> later (the
+/// senders attach a notification to at most one enqueue per cooldown). It also wakes the dispatcher once each time <c>LISTEN</c>
 /// takes effect — on the first connect and after every reconnect — since records committed while nobody listened sent
 /// notifications that were lost. On connection loss it logs once and reconnects with a capped exponential backoff
 /// (through the <see cref="TimeProvider"/>); polling covers the gap meanwhile.
@@ -164,7 +165,9 @@ internal sealed partial class PostgreSqlWakeUpListener : BackgroundService
         if (string.Equals(e.Channel, _options.NotificationChannel, StringComparison.Ordinal))
         {
             Interlocked.Increment(ref _notifications);
-            _wakeUp.Notify();
+
+            // Claim now, and once more after the senders' cooldown for the records whose notification it suppressed.
+            _wakeUp.NotifyCommitted(_options.NotificationCooldown);
         }
     }
 

@@ -116,6 +116,34 @@ public sealed class DbContextOutboxTests
         configure.Should().Throw<ArgumentException>().WithMessage("OutboxDbContextOptions.NotificationChannel = 'x'); drop' is not a valid SQL identifier*");
     }
 
+    [Theory]
+    [InlineData(-1L, false)]
+    [InlineData(0L, true)]
+    [InlineData(50_000L, true)]
+    [InlineData(10_000_000L, true)]
+    [InlineData(10_000_001L, false)]
+    public void NotificationCooldown_is_checked_naming_the_option_and_the_range(long ticks, bool valid)
+    {
+        var cooldown = TimeSpan.FromTicks(ticks);
+        var builder = new DbContextOptionsBuilder().UseSqlite("Data Source=:memory:");
+
+        Action configure = () => builder.UseOrderOutbox(o => o.NotificationCooldown = cooldown);
+
+        if (valid)
+        {
+            configure();
+            builder.Options.FindExtension<OrderOutboxOptionsExtension>()!.NotificationCooldown.Should().Be(cooldown);
+        }
+        else
+        {
+            configure.Should().Throw<ArgumentOutOfRangeException>().WithMessage($"OutboxDbContextOptions.NotificationCooldown = {cooldown} is out of range*00:00:01*");
+        }
+    }
+
+    [Fact]
+    public void The_default_cooldown_is_the_PostgreSQL_stores()
+        => OutboxDbContextOptions.DefaultNotificationCooldown.Should().Be(PostgreSqlOutboxOptions.DefaultNotificationCooldown);
+
     [Fact]
     public void A_schema_on_SQLite_is_refused_naming_the_option()
     {

@@ -29,6 +29,75 @@ public abstract class EfOutboxSuite<TFixture>(TFixture fixture) : IClassFixture<
     protected static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
+    public async Task The_dispatcher_of_this_process_is_woken_when_your_transaction_commits_and_not_before()
+    {
+        await using EfTestScope scope = await EfTestScope.StartAsync(Fixture, Time, cancellationToken: Ct);
+        scope.WakeUp.Reset();
+        Task woken = scope.WakeUp.WaitAsync();
+        await using OrdersDb db = scope.NewContext();
+        await using (var transaction = await db.Database.BeginTransactionAsync(Ct))
+        {
+            db.Orders.Add(new Order { Id = "o-1", Status = "COMPLETED", Quantity = 1 });
+            db.Outbox().Enqueue("order.completed", new OrderCompleted("o-1", "u", 1), "o-1");
+            await db.SaveChangesAsync(Ct);
+            woken.IsCompleted.Should().BeFalse("the records are not committed yet");
+            await transaction.CommitAsync(Ct);
+        }
+
+        woken.IsCompleted.Should().BeTrue("the commit woke the dispatcher of this process");
+    }
+
+    [Theory]
+    [InlineData(true)]   // order + record: SaveChanges opens a transaction of its own
+    [InlineData(false)]  // the record alone
+    public async Task A_SaveChanges_that_commits_on_its_own_wakes_the_dispatcher_of_this_process(bool withOrder)
+    {
+        await using EfTestScope scope = await EfTestScope.StartAsync(Fixture, Time, cancellationToken: Ct);
+        scope.WakeUp.Reset();
+        Task woken = scope.WakeUp.WaitAsync();
+        await using OrdersDb db = scope.NewContext();
+        if (withOrder)
+        {
+            db.Orders.Add(new Order { Id = "o-1", Status = "COMPLETED", Quantity = 1 });
+        }
+
+        db.Outbox().Enqueue("order.completed", new OrderCompleted("o-1", "u", 1), "o-1");
+        await db.SaveChangesAsync(Ct);
+
+        woken.IsCompleted.Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_rolled_back_transaction_does_not_wake_the_dispatcher_of_this_process()
+    {
+        await using EfTestScope scope = await EfTestScope.StartAsync(Fixture, Time, cancellationToken: Ct);
+        scope.WakeUp.Reset();
+        Task woken = scope.WakeUp.WaitAsync();
+        await using (OrdersDb db = scope.NewContext())
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync(Ct);
+            db.Outbox().Enqueue("order.completed", new OrderCompleted("o-1", "u", 1), "o-1");
+            await db.SaveChangesAsync(Ct);
+            await transaction.RollbackAsync(Ct);
+        }
+
+        woken.IsCompleted.Should().BeFalse();
+    }
+
+    [Fact]
+    public async Task A_save_without_outbox_records_does_not_wake_the_dispatcher()
+    {
+        await using EfTestScope scope = await EfTestScope.StartAsync(Fixture, Time, cancellationToken: Ct);
+        scope.WakeUp.Reset();
+        Task woken = scope.WakeUp.WaitAsync();
+        await using OrdersDb db = scope.NewContext();
+        db.Orders.Add(new Order { Id = "o-1", Status = "PLACED", Quantity = 1 });
+        await db.SaveChangesAsync(Ct);
+
+        woken.IsCompleted.Should().BeFalse();
+    }
+
+    [Fact]
     public async Task SaveChanges_writes_the_order_and_its_record_and_the_store_reads_the_record_exactly()
     {
         await using EfTestScope scope = await EfTestScope.StartAsync(Fixture, Time, cancellationToken: Ct);

@@ -127,6 +127,27 @@ public sealed class PostgreSqlWakeUpTests(PostgreSqlEfFixture fixture) : IClassF
         (await listener.NextAsync(Ct)).Should().Be(_channel + "_custom", "the save with notifications off sent nothing");
     }
 
+    [Fact]
+    public async Task Within_the_cooldown_a_second_save_sends_no_wake_up()
+    {
+        await using EfTestScope scope = await EfTestScope.StartAsync(fixture, _time, cancellationToken: Ct);
+        await using Listener listener = await Listener.StartAsync(fixture.DataSource, _sentinel, _channel);
+        for (int i = 1; i <= 2; i++)
+        {
+            await using OrdersDb db = scope.NewContext(o =>
+            {
+                o.NotificationChannel = _channel;
+                o.NotificationCooldown = TimeSpan.FromSeconds(1);
+            });
+            CompleteOrder(db, "o-" + i);
+            await db.SaveChangesAsync(Ct);
+        }
+
+        await SendSentinelAsync();
+        (await listener.NextAsync(Ct)).Should().Be(_channel, "the first save notifies");
+        (await listener.NextAsync(Ct)).Should().Be(_sentinel, "the second was within the one-second cooldown");
+    }
+
     private static Guid CompleteOrder(OrdersDb db, string orderId)
     {
         db.Orders.Add(new Order { Id = orderId, Status = "COMPLETED" });

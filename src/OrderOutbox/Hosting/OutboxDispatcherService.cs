@@ -138,9 +138,16 @@ internal sealed partial class OutboxDispatcherService : BackgroundService
             bool wakeable = true;
             try
             {
-                _ = engine is not null
+                int attempted = engine is not null
                     ? await engine.RunCycleAsync(stoppingToken, _abort.Token).ConfigureAwait(false)
                     : await processor.ProcessOnceAsync(stoppingToken).ConfigureAwait(false);
+                if (attempted > 0)
+                {
+                    // Keep going while claims find work: one more claim a notification cooldown later (if notifications
+                    // come with one), for records whose own notification the cooldown suppressed.
+                    _wakeUp.CycleFoundWork();
+                }
+
                 _services.GetService<OutboxDispatcherHeartbeat>()?.CycleCompleted();
 
                 if (failures > 0)

@@ -31,6 +31,9 @@ public sealed class EfTestScope : IAsyncDisposable
 
     public IOutboxAdmin Admin { get; }
 
+    /// <summary>The wake-up of the application services (the dispatcher of "this process").</summary>
+    public OrderOutbox.Hosting.OutboxWakeUp WakeUp => _services.GetRequiredService<OrderOutbox.Hosting.OutboxWakeUp>();
+
     public static async Task<EfTestScope> StartAsync(
         IEfStoreFixture fixture, TimeProvider timeProvider, Action<OutboxOptions>? configureOutbox = null, CancellationToken cancellationToken = default)
     {

@@ -161,6 +161,69 @@ public sealed class OutboxDispatcherServiceTests : IAsyncDisposable
     }
 
     [Fact]
+    public async Task After_a_commit_notification_the_dispatcher_claims_once_more_after_the_cooldown_and_again_while_it_finds_work()
+    {
+        TimeSpan cooldown = TimeSpan.FromMilliseconds(5);
+        var dispatcher = new TestDispatcher(_time, (_, _) => DispatchResult.Success);
+        OutboxDispatcherService service = CreateService(dispatcher, o => o.PollingInterval = TimeSpan.FromHours(1));
+        OutboxWakeUp wakeUp = _provider!.GetRequiredService<OutboxWakeUp>();
+        await service.StartAsync(Ct);
+        await Eventually.TrueAsync(() => _store.ClaimCalls == 1, "the first cycle ran");
+
+        // The notifying record: the notification wakes the dispatcher at once.
+        Guid notified = _store.AddMany(1, _time.GetUtcNow())[0];
+        wakeUp.NotifyCommitted(cooldown);
+        await Eventually.TrueAsync(() => _store.Get(notified).Status == OutboxStatus.Sent, "the notification started a cycle");
+        await Eventually.TrueAsync(() => _store.ClaimCalls >= 2, "that cycle's claims ended");
+
+        // A record whose own notification the cooldown suppressed, committed after that claim.
+        Guid suppressed = _store.AddMany(1, _time.GetUtcNow())[0];
+        _time.Advance(cooldown);
+        await Eventually.TrueAsync(() => _store.Get(suppressed).Status == OutboxStatus.Sent, "the follow-up claim one cooldown later took it");
+
+        // That cycle found work, so it asks for one more claim a cooldown later; that one finds nothing and it stops there.
+        await Eventually.TrueAsync(() => wakeUp.PendingCount == 1, "one more follow-up is scheduled", step: null);
+        int claims = _store.ClaimCalls;
+        _time.Advance(cooldown);
+        await Eventually.TrueAsync(() => _store.ClaimCalls > claims, "the last follow-up claimed");
+        await Eventually.TrueAsync(() => wakeUp.PendingCount == 0, "an empty claim schedules no further follow-up");
+        await service.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task A_record_enqueued_in_this_process_is_claimed_shortly_after_without_any_notification()
+    {
+        var dispatcher = new TestDispatcher(_time, (_, _) => DispatchResult.Success);
+        OutboxDispatcherService service = CreateService(dispatcher, o => o.PollingInterval = TimeSpan.FromHours(1));
+        OutboxWakeUp wakeUp = _provider!.GetRequiredService<OutboxWakeUp>();
+        await service.StartAsync(Ct);
+        await Eventually.TrueAsync(() => _store.ClaimCalls == 1, "the first cycle ran");
+
+        Guid id = _store.AddMany(1, _time.GetUtcNow())[0];
+        wakeUp.RecordEnqueued();
+        _time.Advance(OutboxWakeUp.AfterLocalEnqueue[0]);
+
+        await Eventually.TrueAsync(() => _store.Get(id).Status == OutboxStatus.Sent, "the in-process enqueue signal started a cycle");
+        await service.StopAsync(Ct);
+    }
+
+    [Fact]
+    public async Task An_idle_dispatcher_schedules_nothing_but_its_poll()
+    {
+        var dispatcher = new TestDispatcher(_time, (_, _) => DispatchResult.Success);
+        OutboxDispatcherService service = CreateService(dispatcher, o => o.PollingInterval = TimeSpan.FromMinutes(1));
+        OutboxWakeUp wakeUp = _provider!.GetRequiredService<OutboxWakeUp>();
+        await service.StartAsync(Ct);
+        await Eventually.TrueAsync(() => _store.ClaimCalls == 1, "the first cycle ran");
+
+        wakeUp.PendingCount.Should().Be(0);
+        _time.Advance(TimeSpan.FromMinutes(1));
+        await Eventually.TrueAsync(() => _store.ClaimCalls == 2, "the poll ran");
+        wakeUp.PendingCount.Should().Be(0, "an empty cycle adds no wake-up");
+        await service.StopAsync(Ct);
+    }
+
+    [Fact]
     public async Task The_dispatcher_does_not_run_when_switched_off()
     {
         var dispatcher = new TestDispatcher(_time, (_, _) => DispatchResult.Success);

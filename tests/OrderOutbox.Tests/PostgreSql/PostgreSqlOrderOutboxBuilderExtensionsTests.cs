@@ -86,6 +86,38 @@ public sealed class PostgreSqlOrderOutboxBuilderExtensionsTests(PostgreSqlOutbox
             .Contain("PostgreSqlOutboxOptions." + option).And.Contain(value).And.Contain(SqlIdentifier.Pattern);
     }
 
+    [Theory]
+    [InlineData(-1L, false)]
+    [InlineData(0L, true)]                      // every enqueue notifies
+    [InlineData(10_000L, true)]                 // 1 ms
+    [InlineData(50_000L, true)]                 // the default, 5 ms
+    [InlineData(10_000_000L, true)]             // 1 s, the largest
+    [InlineData(10_000_001L, false)]
+    [InlineData(600_000_000L, false)]           // 1 minute
+    public void NotificationCooldown_is_validated_at_start_naming_the_option_the_value_and_the_range(long ticks, bool valid)
+    {
+        var cooldown = TimeSpan.FromTicks(ticks);
+        var services = new ServiceCollection();
+        services.AddOrderOutbox().UsePostgreSql(UnusedConnectionString, o => o.NotificationCooldown = cooldown);
+        using ServiceProvider provider = services.BuildServiceProvider();
+
+        Func<PostgreSqlOutboxOptions> act = () => provider.GetRequiredService<IOptions<PostgreSqlOutboxOptions>>().Value;
+
+        if (valid)
+        {
+            act().NotificationCooldown.Should().Be(cooldown);
+        }
+        else
+        {
+            act.Should().Throw<OptionsValidationException>().Which.Message.Should()
+                .Contain("PostgreSqlOutboxOptions.NotificationCooldown").And.Contain(cooldown.ToString()).And.Contain("00:00:01");
+        }
+    }
+
+    [Fact]
+    public void The_default_NotificationCooldown_is_5_milliseconds()
+        => new PostgreSqlOutboxOptions().NotificationCooldown.Should().Be(TimeSpan.FromMilliseconds(5)).And.Be(PostgreSqlOutboxOptions.DefaultNotificationCooldown);
+
     [Fact]
     public void A_missing_connection_string_fails_validation_naming_the_fix()
     {

@@ -1,4 +1,5 @@
 using FluentAssertions;
+using Microsoft.Extensions.Time.Testing;
 using Npgsql;
 using OrderOutbox.PostgreSql;
 using Xunit;
@@ -187,6 +188,56 @@ public sealed class PostgreSqlOutboxStoreTests(PostgreSqlOutboxStoreFixture fixt
         }
 
         received.Should().Equal("marker");
+    }
+
+    [Theory]
+    [InlineData(5, 1)]   // the default-sized cooldown on a clock that does not move: only the first enqueue notifies
+    [InlineData(0, 3)]   // zero: every enqueue notifies
+    public async Task Within_the_notification_cooldown_only_the_first_enqueue_notifies(int cooldownMs, int expectedNotifications)
+    {
+        string channel = "oo_cool_" + Guid.NewGuid().ToString("N")[..12];
+        var clock = new FakeTimeProvider();
+        PostgreSqlOutboxStore store = fixture.CreatePostgreSqlStore(
+            o => { o.NotificationChannel = channel; o.NotificationCooldown = TimeSpan.FromMilliseconds(cooldownMs); }, clock, out PostgreSqlOutboxOptions options);
+        await store.EnsureSchemaAsync(Ct);
+        await using NpgsqlConnection listening = await fixture.DataSource.OpenConnectionAsync(Ct);
+        var received = new List<string>();
+        listening.Notification += (_, e) => received.Add(e.Payload);
+        await using (var listen = new NpgsqlCommand($"LISTEN \"{channel}\"", listening))
+        {
+            await listen.ExecuteNonQueryAsync(Ct);
+        }
+
+        for (int i = 0; i < 3; i++)
+        {
+            await using NpgsqlConnection connection = await fixture.DataSource.OpenConnectionAsync(Ct);
+            await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(Ct);
+            await store.EnqueueAsync(transaction, new OutboxEntry(Guid.NewGuid(), "t", null, "{}", null, DateTimeOffset.UnixEpoch), Ct);
+            await transaction.CommitAsync(Ct);
+        }
+
+        // After the cooldown, the next enqueue notifies again.
+        clock.Advance(TimeSpan.FromMilliseconds(cooldownMs));
+        await using (NpgsqlConnection connection = await fixture.DataSource.OpenConnectionAsync(Ct))
+        await using (NpgsqlTransaction transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            await store.EnqueueAsync(transaction, new OutboxEntry(Guid.NewGuid(), "t", null, "{}", null, DateTimeOffset.UnixEpoch), Ct);
+            await transaction.CommitAsync(Ct);
+        }
+
+        await using (var marker = fixture.DataSource.CreateCommand($"SELECT pg_notify('{channel}', 'marker')"))
+        {
+            await marker.ExecuteNonQueryAsync(Ct);
+        }
+
+        while (!received.Contains("marker"))
+        {
+            await listening.WaitAsync(Ct).WaitAsync(TimeSpan.FromSeconds(15), Ct);
+        }
+
+        received.Count(p => p.Length == 0).Should().Be(expectedNotifications + 1, "one more after the cooldown");
+        (await fixture.ExecuteScalarAsync($"SELECT count(*) FROM \"{fixture.Schema}\".\"{options.TableName}\"", Ct))
+            .Should().Be(4L, "every enqueue wrote its record, notified or not");
     }
 
     private async Task<Guid> SentRecordAsync(PostgreSqlOutboxStore store, DateTimeOffset at)

@@ -28,6 +28,7 @@ internal static class LatencyScenario
     public const string WakeUp = "LISTEN/NOTIFY wake-up";
     public const string Polling = "polling every 1 s, notifications off";
     public const string WakeUpAsyncCommit = "LISTEN/NOTIFY wake-up, store connections synchronous_commit=off";
+    public const string WakeUpOtherWriter = "LISTEN/NOTIFY wake-up, writer in another host (no in-process signal)";
 
     public static async Task RunAsync(BenchContext ctx)
     {
@@ -35,9 +36,10 @@ internal static class LatencyScenario
         await RunModeAsync(ctx, WakeUp, notifications: true, polling: null, ctx.Settings.Postgres);
         await RunModeAsync(ctx, Polling, notifications: false, polling: TimeSpan.FromSeconds(1), ctx.Settings.Postgres);
         await RunModeAsync(ctx, WakeUpAsyncCommit, notifications: true, polling: null, asyncCommit);
+        await RunModeAsync(ctx, WakeUpOtherWriter, notifications: true, polling: null, ctx.Settings.Postgres, separateWriter: true);
     }
 
-    private static async Task RunModeAsync(BenchContext ctx, string mode, bool notifications, TimeSpan? polling, string storeConnectionString)
+    private static async Task RunModeAsync(BenchContext ctx, string mode, bool notifications, TimeSpan? polling, string storeConnectionString, bool separateWriter = false)
     {
         var s = ctx.Settings;
         await Pg.ExecAsync(ctx.Db, $"drop table if exists {ctx.Schema}.{Table}");
@@ -50,10 +52,21 @@ internal static class LatencyScenario
             }
         }, notifications);
         await host.StartAsync();
+
+        // The dispatcher "in another process": the orders are written through a second host that runs no dispatcher, so
+        // only LISTEN/NOTIFY (and the follow-up claims) can wake the first one; the in-process enqueue signal cannot.
+        using var writerHost = separateWriter
+            ? OutboxHost.PostgreSql(storeConnectionString, ctx.Schema, Table, ctx.Receiver.Endpoint, o => o.RunDispatcher = false, notifications)
+            : null;
+        if (writerHost is not null)
+        {
+            await writerHost.StartAsync();
+        }
+
         var load = Machine.Load1().ToString("N2", CultureInfo.InvariantCulture);
         try
         {
-            var writer = host.Services.GetRequiredService<IOutboxWriter>();
+            var writer = (writerHost ?? host).Services.GetRequiredService<IOutboxWriter>();
             await using var app = NpgsqlDataSource.Create(s.Postgres);
             var update = OrderTransactions.PgUpdateSql(ctx.Schema);
             var runs = s.Runs;
@@ -117,6 +130,11 @@ internal static class LatencyScenario
         }
         finally
         {
+            if (writerHost is not null)
+            {
+                await writerHost.StopAsync();
+            }
+
             await host.StopAsync();
         }
     }
