@@ -94,8 +94,7 @@ internal static class RemoteLatencyScenario
         }
 
         var par = new Dictionary<string, object?> { ["ordersPerSecond"] = rate, ["seconds"] = s.LatencyDuration.TotalSeconds, ["missing"] = missing, ["dispatcher"] = "child process, library defaults" };
-        // TODO(issue 12, NotificationCooldown): switch on once PostgreSqlOutboxOptions.NotificationCooldown exists (defaults already apply it):
-        // par["notificationCooldownMs"] = new OrderOutbox.PostgreSql.PostgreSqlOutboxOptions().NotificationCooldown.TotalMilliseconds;
+        par["notificationCooldownMs"] = new OrderOutbox.PostgreSql.PostgreSqlOutboxOptions().NotificationCooldown.TotalMilliseconds;
         var note = $"remote latency: orders written by this process at the asked rate (open loop, at most 32 in flight, issuing stops 1 s after the run's time if the writer lags (see 'achieved order rate'), each UPDATE order + EnqueueAsync + COMMIT, the caller never waits for delivery) for {s.LatencyDuration.TotalSeconds:N0} s per run after a {s.LatencyWarmup.TotalSeconds:N0} s warm-up; the hosted dispatcher runs in a child process of the harness with the library's default options (LISTEN/NOTIFY wake-up); commit = CommitAsync returned, arrival = the receiver read the body, both Stopwatch.GetTimestamp (CLOCK_MONOTONIC).";
         ctx.Results.Add(new Measurement { Section = Section, Name = Name(rate, "p50"), Unit = "ms", Runs = p50, Parameters = par, Note = note }, load);
         ctx.Results.Add(new Measurement { Section = Section, Name = Name(rate, "p99"), Unit = "ms", Runs = p99, Parameters = par, Note = note }, load);

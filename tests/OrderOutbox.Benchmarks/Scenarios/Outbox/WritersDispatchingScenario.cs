@@ -84,9 +84,7 @@ internal static class WritersDispatchingScenario
         {
             ["writers"] = writers,
             ["seconds"] = s.WritersDuration.TotalSeconds,
-            // TODO(issue 12, NotificationCooldown): switch the next line on once PostgreSqlOutboxOptions.NotificationCooldown exists
-            // (the "wake-up on" variants use the library's defaults, so they pick the limiter up without any other change).
-            // ["notificationCooldownMs"] = new OrderOutbox.PostgreSql.PostgreSqlOutboxOptions().NotificationCooldown.TotalMilliseconds,
+            ["notificationCooldownMs"] = new OrderOutbox.PostgreSql.PostgreSqlOutboxOptions().NotificationCooldown.TotalMilliseconds,
             ["wakeUpOn"] = "library defaults (UseNotifications = true)",
             ["wakeUpOff"] = "UseNotifications = false, PollingInterval = 1 s",
         };
