@@ -8,7 +8,29 @@ namespace OrderOutbox.PostgreSql;
 /// </summary>
 internal sealed class PostgreSqlOutboxDataSource(NpgsqlDataSource dataSource, bool owned) : IAsyncDisposable, IDisposable
 {
+    /// <summary>
+    /// The number of statements Npgsql prepares automatically per physical connection of a data source the outbox builds
+    /// itself, when the connection string does not say (<c>Max Auto Prepare</c>): the store runs about twenty distinct
+    /// statements, the dispatcher's few hot ones on every cycle.
+    /// </summary>
+    internal const int DefaultMaxAutoPrepare = 32;
+
     public NpgsqlDataSource DataSource { get; } = dataSource;
+
+    /// <summary>
+    /// <paramref name="connectionString"/> with <c>Max Auto Prepare</c> = <see cref="DefaultMaxAutoPrepare"/> when it does
+    /// not set that keyword itself (an explicit value, 0 included, is kept).
+    /// </summary>
+    internal static string WithAutoPrepare(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!builder.ContainsKey("Max Auto Prepare"))
+        {
+            builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
+        }
+
+        return builder.ConnectionString;
+    }
 
     public ValueTask DisposeAsync() => owned ? DataSource.DisposeAsync() : ValueTask.CompletedTask;
 

@@ -14,6 +14,15 @@ public sealed class PostgreSqlOutboxOptions : OutboxStoreOptions
     /// <summary>The default <see cref="NotificationChannel"/>: <c>orderoutbox</c>.</summary>
     public const string DefaultNotificationChannel = "orderoutbox";
 
+    /// <summary>The default <see cref="FillFactor"/>: 90 (a tenth of each page kept free for the claim's HOT lease update).</summary>
+    public const int DefaultFillFactor = 90;
+
+    /// <summary>The smallest <see cref="FillFactor"/> PostgreSQL accepts: 10.</summary>
+    public const int MinFillFactor = 10;
+
+    /// <summary>The largest <see cref="FillFactor"/>: 100 (pages packed full, PostgreSQL's own default).</summary>
+    public const int MaxFillFactor = 100;
+
     /// <summary>Creates options with the defaults (schema <c>public</c>, table <c>outbox_messages</c>, notifications on).</summary>
     public PostgreSqlOutboxOptions() => Schema = DefaultSchema;
 
@@ -27,4 +36,30 @@ public sealed class PostgreSqlOutboxOptions : OutboxStoreOptions
     /// <summary>The <c>LISTEN</c>/<c>NOTIFY</c> channel. Must match <see cref="SqlIdentifier.Pattern"/>.</summary>
     /// <value>Default <c>orderoutbox</c>.</value>
     public string NotificationChannel { get; set; } = DefaultNotificationChannel;
+
+    /// <summary>
+    /// The outbox table's <c>fillfactor</c>: the percentage of each heap page that inserts fill, the rest left free so the
+    /// dispatcher's lease update of a claimed record (which changes no indexed column) can write its new row version on
+    /// the same page as a HOT update, without index entries. <c>EnsureSchemaAsync</c> applies it to an existing table
+    /// too (<c>ALTER TABLE … SET</c>, no rewrite: it governs the pages written from then on).
+    /// </summary>
+    /// <value>Default 90; 10 to 100.</value>
+    public int FillFactor { get; set; } = DefaultFillFactor;
+
+    /// <summary>
+    /// Whether the dispatcher's bookkeeping on the store's own connections — claims, outcomes and releases — commits with
+    /// <c>synchronous_commit = off</c> for that transaction only, so it does not wait for the WAL flush. The enqueue in
+    /// your business transaction is never affected. The trade-off: if the PostgreSQL server crashes (not merely your
+    /// application), the last fraction of a second of bookkeeping can be lost, so a record already delivered can be
+    /// claimed and delivered again — still at-least-once, never lost. Turn it off to make every bookkeeping commit wait
+    /// for the flush.
+    /// </summary>
+    /// <value>Default <see langword="true"/>.</value>
+    public bool AsynchronousBookkeepingCommit { get; set; } = true;
+
+    /// <summary>The failure message of a <see cref="FillFactor"/> out of range.</summary>
+    internal const string FillFactorRangeMessage = "PostgreSqlOutboxOptions.FillFactor must be between 10 and 100 (percent of each table page filled by inserts).";
+
+    /// <summary>Whether <paramref name="fillFactor"/> is a valid <see cref="FillFactor"/>.</summary>
+    internal static bool IsValidFillFactor(int fillFactor) => fillFactor is >= MinFillFactor and <= MaxFillFactor;
 }

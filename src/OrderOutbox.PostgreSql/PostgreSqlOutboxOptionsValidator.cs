@@ -12,6 +12,11 @@ internal sealed class PostgreSqlOutboxOptionsValidator(bool requireConnectionStr
         var failures = new List<string>();
         CheckIdentifier(options.Schema ?? PostgreSqlOutboxOptions.DefaultSchema, "PostgreSqlOutboxOptions.Schema", failures);
         CheckIdentifier(options.NotificationChannel, "PostgreSqlOutboxOptions.NotificationChannel", failures);
+        if (!PostgreSqlOutboxOptions.IsValidFillFactor(options.FillFactor))
+        {
+            failures.Add($"PostgreSqlOutboxOptions.FillFactor = {options.FillFactor} is out of range: it must be between {PostgreSqlOutboxOptions.MinFillFactor} and {PostgreSqlOutboxOptions.MaxFillFactor} (percent of each table page filled by inserts).");
+        }
+
         OutboxStoreOptionsRules.Check(
             options,
             nameof(PostgreSqlOutboxOptions),
