@@ -14,8 +14,8 @@ public sealed class PostgreSqlOutboxOptions : OutboxStoreOptions
     /// <summary>The default <see cref="NotificationChannel"/>: <c>orderoutbox</c>.</summary>
     public const string DefaultNotificationChannel = "orderoutbox";
 
-    /// <summary>The default <see cref="FillFactor"/>: 90 (a tenth of each page kept free for the claim's HOT lease update).</summary>
-    public const int DefaultFillFactor = 90;
+    /// <summary>The default <see cref="FillFactor"/>: 50 (half of each page kept free, so the claim can write the lease of every row of a page as a HOT update).</summary>
+    public const int DefaultFillFactor = 50;
 
     /// <summary>The smallest <see cref="FillFactor"/> PostgreSQL accepts: 10.</summary>
     public const int MinFillFactor = 10;
@@ -43,7 +43,7 @@ public sealed class PostgreSqlOutboxOptions : OutboxStoreOptions
     /// the same page as a HOT update, without index entries. <c>EnsureSchemaAsync</c> applies it to an existing table
     /// too (<c>ALTER TABLE … SET</c>, no rewrite: it governs the pages written from then on).
     /// </summary>
-    /// <value>Default 90; 10 to 100.</value>
+    /// <value>Default 50; 10 to 100.</value>
     public int FillFactor { get; set; } = DefaultFillFactor;
 
     /// <summary>

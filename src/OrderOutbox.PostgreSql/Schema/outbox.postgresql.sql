@@ -8,7 +8,7 @@
 --   {{dead_index}}      "outbox_messages_dead_letter_idx"
 --   {{sent_index}}      "outbox_messages_sent_idx"
 --   {{aggregate_index}} "outbox_messages_aggregate_idx"
---   {{fillfactor}}      90 (PostgreSqlOutboxOptions.FillFactor, 10 to 100)
+--   {{fillfactor}}      50 (PostgreSqlOutboxOptions.FillFactor, 10 to 100)
 -- Every statement is idempotent (IF NOT EXISTS). The payload is text, not jsonb: it is sent byte for byte as stored.
 
 CREATE TABLE IF NOT EXISTS {{schema}}.{{table}} (
