@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Npgsql;
 
 namespace OrderOutbox.PostgreSql;
@@ -23,13 +24,18 @@ internal sealed class PostgreSqlOutboxDataSource(NpgsqlDataSource dataSource, bo
     /// </summary>
     internal static string WithAutoPrepare(string connectionString)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (!builder.ContainsKey("Max Auto Prepare"))
+        // NpgsqlConnectionStringBuilder.ContainsKey answers true for every keyword it knows, set or not; the generic
+        // builder holds only the keywords the string really contains ("Max Auto Prepare" or its synonym "MaxAutoPrepare").
+        var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        foreach (string key in given.Keys)
         {
-            builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
+            if (string.Equals(key.Replace(" ", "", StringComparison.Ordinal), "MaxAutoPrepare", StringComparison.OrdinalIgnoreCase))
+            {
+                return connectionString;
+            }
         }
 
-        return builder.ConnectionString;
+        return new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = DefaultMaxAutoPrepare }.ConnectionString;
     }
 
     public ValueTask DisposeAsync() => owned ? DataSource.DisposeAsync() : ValueTask.CompletedTask;
