@@ -20,6 +20,15 @@ public sealed class PostgreSqlOutboxOptions : OutboxStoreOptions
     /// <summary>The largest <see cref="NotificationCooldown"/>: 1 second.</summary>
     public static readonly TimeSpan MaxNotificationCooldown = TimeSpan.FromSeconds(1);
 
+    /// <summary>The default <see cref="FillFactor"/>: 50 (half of each page kept free, so the claim can write the lease of every row of a page as a HOT update).</summary>
+    public const int DefaultFillFactor = 50;
+
+    /// <summary>The smallest <see cref="FillFactor"/> PostgreSQL accepts: 10.</summary>
+    public const int MinFillFactor = 10;
+
+    /// <summary>The largest <see cref="FillFactor"/>: 100 (pages packed full, PostgreSQL's own default).</summary>
+    public const int MaxFillFactor = 100;
+
     /// <summary>Creates options with the defaults (schema <c>public</c>, table <c>outbox_messages</c>, notifications on).</summary>
     public PostgreSqlOutboxOptions() => Schema = DefaultSchema;
 
@@ -45,4 +54,29 @@ public sealed class PostgreSqlOutboxOptions : OutboxStoreOptions
     /// </summary>
     /// <value>Default 5 milliseconds; from zero to 1 second.</value>
     public TimeSpan NotificationCooldown { get; set; } = DefaultNotificationCooldown;
+
+    /// The outbox table's <c>fillfactor</c>: the percentage of each heap page that inserts fill, the rest left free so the
+    /// dispatcher's lease update of a claimed record (which changes no indexed column) can write its new row version on
+    /// the same page as a HOT update, without index entries. <c>EnsureSchemaAsync</c> applies it to an existing table
+    /// too (<c>ALTER TABLE … SET</c>, no rewrite: it governs the pages written from then on).
+    /// </summary>
+    /// <value>Default 50; 10 to 100.</value>
+    public int FillFactor { get; set; } = DefaultFillFactor;
+
+    /// <summary>
+    /// Whether the dispatcher's bookkeeping on the store's own connections — claims, outcomes and releases — commits with
+    /// <c>synchronous_commit = off</c> for that transaction only, so it does not wait for the WAL flush. The enqueue in
+    /// your business transaction is never affected. The trade-off: if the PostgreSQL server crashes (not merely your
+    /// application), the last fraction of a second of bookkeeping can be lost, so a record already delivered can be
+    /// claimed and delivered again — still at-least-once, never lost. Turn it off to make every bookkeeping commit wait
+    /// for the flush.
+    /// </summary>
+    /// <value>Default <see langword="true"/>.</value>
+    public bool AsynchronousBookkeepingCommit { get; set; } = true;
+
+    /// <summary>The failure message of a <see cref="FillFactor"/> out of range.</summary>
+    internal const string FillFactorRangeMessage = "PostgreSqlOutboxOptions.FillFactor must be between 10 and 100 (percent of each table page filled by inserts).";
+
+    /// <summary>Whether <paramref name="fillFactor"/> is a valid <see cref="FillFactor"/>.</summary>
+    internal static bool IsValidFillFactor(int fillFactor) => fillFactor is >= MinFillFactor and <= MaxFillFactor;
 }

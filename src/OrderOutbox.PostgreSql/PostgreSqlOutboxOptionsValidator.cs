@@ -19,6 +19,11 @@ internal sealed class PostgreSqlOutboxOptionsValidator(bool requireConnectionStr
                 $"00:00:00 (every enqueue notifies) and {PostgreSqlOutboxOptions.MaxNotificationCooldown}.");
         }
 
+        if (!PostgreSqlOutboxOptions.IsValidFillFactor(options.FillFactor))
+        {
+            failures.Add($"PostgreSqlOutboxOptions.FillFactor = {options.FillFactor} is out of range: it must be between {PostgreSqlOutboxOptions.MinFillFactor} and {PostgreSqlOutboxOptions.MaxFillFactor} (percent of each table page filled by inserts).");
+        }
+
         OutboxStoreOptionsRules.Check(
             options,
             nameof(PostgreSqlOutboxOptions),

@@ -2,7 +2,6 @@ using System.Data;
 using System.Data.Common;
 using System.Globalization;
 using System.Reflection;
-using Dapper;
 using Npgsql;
 using NpgsqlTypes;
 using OrderOutbox.Storage;
@@ -21,60 +20,26 @@ namespace OrderOutbox.PostgreSql;
 /// </remarks>
 public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
 {
-    private const string SchemaResourceName = "OrderOutbox.PostgreSql.Schema.outbox.postgresql.sql";
     private const int MaxIdentifierLength = 63;
-
-    private const string Columns =
-        "id, message_type, aggregate_id, payload, headers, status, retry_count, created_at, next_attempt_at, " +
-        "last_attempt_at, sent_at, last_error, locked_by, locked_until, requeued_at";
-
-    // The filter of a replay, its dry run and its listing: $1 message type, $2 aggregate ID, $3/$4 created range,
-    // $5/$6 last-attempt range, $7 text in last_error, $8 explicit IDs; a NULL parameter is no condition. The scan is
-    // driven by the partial index of dead letters (status = 'DEAD_LETTER', by id), never by the SENT history.
-    private const string DeadLetterFilterSql =
-        "status = 'DEAD_LETTER' " +
-        "AND ($1::text IS NULL OR message_type = $1::text) " +
-        "AND ($2::text IS NULL OR aggregate_id = $2::text) " +
-        "AND ($3::timestamptz IS NULL OR created_at >= $3::timestamptz) " +
-        "AND ($4::timestamptz IS NULL OR created_at < $4::timestamptz) " +
-        "AND ($5::timestamptz IS NULL OR last_attempt_at >= $5::timestamptz) " +
-        "AND ($6::timestamptz IS NULL OR last_attempt_at < $6::timestamptz) " +
-        "AND ($7::text IS NULL OR strpos(last_error, $7::text) > 0) " +
-        "AND ($8::uuid[] IS NULL OR id = ANY($8::uuid[]))";
 
     private readonly NpgsqlDataSource _dataSource;
     private readonly TimeProvider _timeProvider;
     private readonly int? _commandTimeoutSeconds;
     private readonly NotificationLimiter? _notificationLimiter;
+    private readonly bool _asynchronousBookkeeping;
     private readonly string _notificationChannel;
     private readonly string _schemaName;
     private readonly long _schemaLockKey;
     private readonly string[] _schemaObjects;
-
-    private readonly string _insertSql;
-    private readonly string _insertNotifySql;
-    private readonly string _claimSql;
-    private readonly string _claimPerAggregateSql;
-    private readonly string _claimPerAggregateContinueSql;
-    private readonly string _completeSql;
-    private readonly string _releaseSql;
-    private readonly string _getSql;
-    private readonly string _statisticsSql;
-    private readonly string _requeueSql;
-    private readonly string _countDeadLettersSql;
-    private readonly string _listFilteredSql;
-    private readonly string _listFilteredAfterSql;
-    private readonly string _replaySql;
-    private readonly string _replayAfterSql;
     private readonly string _sentIndexName;
-    private readonly string _purgeSql;
-    private readonly string _schemaSql;
+    private readonly PostgreSqlOutboxSql _sql;
 
     /// <summary>Creates the store.</summary>
     /// <param name="dataSource">The data source the store opens its own connections from (claims, outcomes, admin, schema).</param>
     /// <param name="options">The options; identifiers are validated here, before any SQL is built.</param>
     /// <param name="timeProvider">The clock of the admin operations ("now" for statistics and requeue); <see langword="null"/> for <see cref="TimeProvider.System"/>.</param>
     /// <exception cref="ArgumentException">An identifier in <paramref name="options"/> is not valid.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><see cref="OutboxStoreOptions.CommandTimeout"/> or <see cref="PostgreSqlOutboxOptions.FillFactor"/> is out of range.</exception>
     public PostgreSqlOutboxStore(NpgsqlDataSource dataSource, PostgreSqlOutboxOptions options, TimeProvider? timeProvider = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -86,6 +51,11 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         {
             throw new ArgumentOutOfRangeException(
                 nameof(options), timeout, "PostgreSqlOutboxOptions.CommandTimeout must be between 1 second and 1 hour.");
+        }
+
+        if (!PostgreSqlOutboxOptions.IsValidFillFactor(options.FillFactor))
+        {
+            throw new ArgumentOutOfRangeException(nameof(options), options.FillFactor, PostgreSqlOutboxOptions.FillFactorRangeMessage);
         }
 
         _dataSource = dataSource;
@@ -100,114 +70,36 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         _notificationLimiter = options.UseNotifications
             ? NotificationLimiter.ForChannel(_notificationChannel, options.NotificationCooldown, _timeProvider)
             : null;
+        _asynchronousBookkeeping = options.AsynchronousBookkeepingCommit;
         _schemaName = schema;
 
+        var indexes = new PostgreSqlOutboxIndexNames(
+            Due: IndexName(table, "due_idx"),
+            DeadLetter: IndexName(table, "dead_letter_idx"),
+            Sent: IndexName(table, "sent_idx"),
+            Aggregate: IndexName(table, "aggregate_idx"));
+        DueIndexName = indexes.Due;
+        SentIndexName = indexes.Sent;
+        AggregateIndexName = indexes.Aggregate;
         string qSchema = Quote(schema);
-        string qTable = qSchema + "." + Quote(table);
-        string dueIndex = IndexName(table, "due_idx");
-        DueIndexName = dueIndex;
-        string deadIndex = IndexName(table, "dead_letter_idx");
-        string sentIndex = IndexName(table, "sent_idx");
-        SentIndexName = sentIndex;
-        string aggregateIndex = IndexName(table, "aggregate_idx");
-        AggregateIndexName = aggregateIndex;
         _schemaObjects =
         [
-            qTable, qSchema + "." + Quote(dueIndex), qSchema + "." + Quote(deadIndex), qSchema + "." + Quote(sentIndex),
-            qSchema + "." + Quote(aggregateIndex),
+            qSchema + "." + Quote(table), qSchema + "." + Quote(indexes.Due), qSchema + "." + Quote(indexes.DeadLetter),
+            qSchema + "." + Quote(indexes.Sent), qSchema + "." + Quote(indexes.Aggregate),
         ];
         _sentIndexName = _schemaObjects[3];
         _schemaLockKey = StableHash("OrderOutbox.EnsureSchema:" + schema + "." + table);
-
-        _insertSql =
-            $"INSERT INTO {qTable} (id, message_type, aggregate_id, payload, headers, status, retry_count, next_attempt_at, created_at) " +
-            "VALUES ($1, $2, $3, $4, $5, 'PENDING', 0, $6, $6)";
-
-        // One statement, one round trip: the row comes from pg_notify's single (void) row, so the notification is
-        // queued with the insert and PostgreSQL delivers it only if the transaction commits.
-        _insertNotifySql =
-            $"INSERT INTO {qTable} (id, message_type, aggregate_id, payload, headers, status, retry_count, next_attempt_at, created_at) " +
-            "SELECT $1, $2, $3, $4, $5, 'PENDING', 0, $6, $6 FROM pg_notify($7, '')";
-
-        _claimSql = ClaimStatement(qTable, "");
-
-        // Per-aggregate ordering: a record is claimable only when no record of its aggregate with a smaller (time-ordered)
-        // ID is unfinished. The NOT EXISTS repeats the aggregate index's predicate (status IN the three unfinished
-        // states), so each check is one probe of that small partial index; Continue filters dead letters out after it.
-        const string earlierUnfinished =
-            " AND (d.aggregate_id IS NULL OR NOT EXISTS (SELECT 1 FROM {0} AS e WHERE e.aggregate_id = d.aggregate_id AND e.id < d.id " +
-            "AND e.status IN ('PENDING', 'FAILED', 'DEAD_LETTER'){1}))";
-        _claimPerAggregateSql = ClaimStatement(qTable, string.Format(CultureInfo.InvariantCulture, earlierUnfinished, qTable, ""));
-        _claimPerAggregateContinueSql = ClaimStatement(
-            qTable, string.Format(CultureInfo.InvariantCulture, earlierUnfinished, qTable, " AND e.status <> 'DEAD_LETTER'"));
-
-        _completeSql =
-            $"UPDATE {qTable} AS t SET status = o.status, retry_count = o.retry_count, last_attempt_at = o.attempted_at, " +
-            "sent_at = CASE WHEN o.status = 'SENT' THEN o.completed_at ELSE t.sent_at END, " +
-            "next_attempt_at = COALESCE(o.next_attempt_at, t.next_attempt_at), " +
-            "last_error = COALESCE(o.last_error, t.last_error), locked_by = NULL, locked_until = NULL " +
-            "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::integer[], $5::timestamptz[], $6::timestamptz[], $7::timestamptz[], $8::text[]) " +
-            "AS o(id, owner, status, retry_count, attempted_at, completed_at, next_attempt_at, last_error) " +
-            "WHERE t.id = o.id AND t.locked_by = o.owner RETURNING t.id";
-
-        _releaseSql =
-            $"UPDATE {qTable} AS t SET locked_by = NULL, locked_until = NULL " +
-            "FROM unnest($1::uuid[], $2::text[]) AS o(id, owner) WHERE t.id = o.id AND t.locked_by = o.owner";
-
-        _getSql = $"SELECT {Columns} FROM {qTable} WHERE id = $1";
-
-        // Reads only the partial indexes: the due index (status IN ('PENDING', 'FAILED'), repeated literally so the planner
-        // matches it) and the dead-letter index; SENT is the planner's row estimate of the partial SENT index.
-        _statisticsSql =
-            "SELECT count(*) FILTER (WHERE status = 'PENDING'), count(*) FILTER (WHERE status = 'FAILED'), " +
-            "count(*) FILTER (WHERE next_attempt_at <= $1 AND (locked_until IS NULL OR locked_until <= $1)), " +
-            "count(*) FILTER (WHERE locked_until > $1), " +
-            "$1 - min(next_attempt_at) FILTER (WHERE next_attempt_at <= $1), " +
-            $"(SELECT count(*) FROM {qTable} WHERE status = 'DEAD_LETTER'), " +
-            "(SELECT CASE WHEN c.reltuples < 0 THEN NULL ELSE c.reltuples::bigint END FROM pg_catalog.pg_class AS c WHERE c.oid = to_regclass($2)) " +
-            $"FROM {qTable} WHERE status IN ('PENDING', 'FAILED')";
-
-        _countDeadLettersSql = $"SELECT count(*) FROM {qTable} WHERE {DeadLetterFilterSql}";
-        _listFilteredSql = $"SELECT {Columns} FROM {qTable} WHERE {DeadLetterFilterSql} ORDER BY id LIMIT $9";
-        _listFilteredAfterSql = $"SELECT {Columns} FROM {qTable} WHERE {DeadLetterFilterSql} AND id > $10 ORDER BY id LIMIT $9";
-
-        // One batch of a replay: one statement, one short transaction. The outer status check keeps a record that left
-        // DEAD_LETTER since the inner SELECT's snapshot from being requeued.
-        const string replaySet =
-            "SET status = 'PENDING', retry_count = 0, next_attempt_at = $10, locked_by = NULL, locked_until = NULL, requeued_at = $10 ";
-        _replaySql =
-            $"UPDATE {qTable} {replaySet}WHERE status = 'DEAD_LETTER' AND id IN (" +
-            $"SELECT id FROM {qTable} WHERE {DeadLetterFilterSql} ORDER BY id LIMIT $9) RETURNING id";
-        _replayAfterSql =
-            $"UPDATE {qTable} {replaySet}WHERE status = 'DEAD_LETTER' AND id IN (" +
-            $"SELECT id FROM {qTable} WHERE {DeadLetterFilterSql} AND id > $11 ORDER BY id LIMIT $9) RETURNING id";
-
-
-        const string requeueSet =
-            "SET status = 'PENDING', retry_count = 0, next_attempt_at = @now, locked_by = NULL, locked_until = NULL, requeued_at = @now ";
-        _requeueSql = $"UPDATE {qTable} {requeueSet}WHERE id = @id AND status = 'DEAD_LETTER'";
-
-        // The inner WHERE repeats the sent index's predicate literally, so the batch is read from that partial index; rows
-        // another session holds (an operator's query, a replay) are skipped, not waited for — the next purge takes them.
-        _purgeSql =
-            $"WITH batch AS MATERIALIZED (SELECT id FROM {qTable} " +
-            "WHERE status = 'SENT' AND sent_at < @sentBefore ORDER BY sent_at LIMIT @batchSize FOR UPDATE SKIP LOCKED) " +
-            $"DELETE FROM {qTable} AS t USING batch WHERE t.id = batch.id";
-
-        _schemaSql = LoadSchemaScript()
-            .Replace("{{schema}}", qSchema, StringComparison.Ordinal)
-            .Replace("{{table}}", Quote(table), StringComparison.Ordinal)
-            .Replace("{{due_index}}", Quote(dueIndex), StringComparison.Ordinal)
-            .Replace("{{dead_index}}", Quote(deadIndex), StringComparison.Ordinal)
-            .Replace("{{sent_index}}", Quote(sentIndex), StringComparison.Ordinal)
-            .Replace("{{aggregate_index}}", Quote(aggregateIndex), StringComparison.Ordinal);
+        _sql = new PostgreSqlOutboxSql(schema, table, indexes, options.FillFactor);
     }
 
+    /// <summary>Every statement of this store, for one table (for tests).</summary>
+    internal PostgreSqlOutboxSql Sql => _sql;
+
     /// <summary>The claim statement (for plan tests).</summary>
-    internal string ClaimSql => _claimSql;
+    internal string ClaimSql => _sql.Claim;
 
     /// <summary>The per-aggregate claim statement, dead letters holding their aggregate (for plan tests).</summary>
-    internal string ClaimPerAggregateSql => _claimPerAggregateSql;
+    internal string ClaimPerAggregateSql => _sql.ClaimPerAggregate;
 
     /// <summary>The name of the partial index of unfinished records by aggregate (for plan tests).</summary>
     internal string AggregateIndexName { get; }
@@ -216,20 +108,20 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     internal string DueIndexName { get; }
 
     /// <summary>The statistics statement (for plan tests): $1 now, $2 the qualified name of the SENT index.</summary>
-    internal string StatisticsSql => _statisticsSql;
+    internal string StatisticsSql => _sql.Statistics;
 
     /// <summary>The qualified, quoted name of the partial index of SENT records (the statistics' $2).</summary>
     internal string QualifiedSentIndexName => _sentIndexName;
 
     /// <summary>The purge statement, one batch (for plan tests).</summary>
-    internal string PurgeSql => _purgeSql;
+    internal string PurgeSql => _sql.PurgeSent;
 
     /// <summary>The name of the partial index of sent records (for plan tests).</summary>
     internal string SentIndexName { get; }
 
     /// <summary>The schema script as shipped (with its <c>{{schema}}</c>, <c>{{table}}</c> and index placeholders).</summary>
     /// <returns>The script text.</returns>
-    public static string GetSchemaScript() => LoadSchemaScript();
+    public static string GetSchemaScript() => PostgreSqlOutboxSql.LoadSchemaScript();
 
     /// <inheritdoc/>
     public async Task EnqueueAsync(DbTransaction transaction, OutboxEntry entry, CancellationToken cancellationToken = default)
@@ -242,7 +134,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         NpgsqlCommand command;
         try
         {
-            command = new NpgsqlCommand(_insertSql, connection, (NpgsqlTransaction)transaction);
+            command = new NpgsqlCommand(_sql.Insert, connection, (NpgsqlTransaction)transaction);
         }
         catch (InvalidOperationException ex)
         {
@@ -263,7 +155,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         if (_notificationLimiter?.ShouldNotify() == true)
         {
             // At most one enqueue per cooldown carries the notification (see PostgreSqlOutboxOptions.NotificationCooldown).
-            command.CommandText = _insertNotifySql;
+            command.CommandText = _sql.InsertNotify;
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _notificationChannel });
         }
 
@@ -282,9 +174,9 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         string sql = ordering switch
         {
-            ClaimOrdering.Unordered => _claimSql,
-            ClaimOrdering.PerAggregate => _claimPerAggregateSql,
-            ClaimOrdering.PerAggregateContinueAfterDeadLetter => _claimPerAggregateContinueSql,
+            ClaimOrdering.Unordered => _sql.Claim,
+            ClaimOrdering.PerAggregate => _sql.ClaimPerAggregate,
+            ClaimOrdering.PerAggregateContinueAfterDeadLetter => _sql.ClaimPerAggregateContinue,
             _ => throw new ArgumentOutOfRangeException(nameof(ordering), ordering, "Unknown ClaimOrdering."),
         };
         ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
@@ -292,12 +184,18 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            using NpgsqlCommand command = CreateCommand(connection, sql);
+            using NpgsqlBatch batch = CreateBookkeepingBatch(connection, sql, out NpgsqlBatchCommand command);
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now.ToUniversalTime() });
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = leaseOwner });
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = leaseUntil.ToUniversalTime() });
-            List<OutboxMessage> claimed = await ReadMessagesAsync(command, batchSize, cancellationToken).ConfigureAwait(false);
+            NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            List<OutboxMessage> claimed;
+            await using (reader.ConfigureAwait(false))
+            {
+                claimed = await ReadMessagesAsync(reader, batchSize, cancellationToken).ConfigureAwait(false);
+            }
+
             claimed.Sort(ClaimOrder.OldestDueFirst);
             return claimed;
         }
@@ -342,7 +240,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            using NpgsqlCommand command = CreateCommand(connection, _completeSql);
+            using NpgsqlBatch batch = CreateBookkeepingBatch(connection, _sql.Complete, out NpgsqlBatchCommand command);
             command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids });
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = owners });
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = statuses });
@@ -353,7 +251,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
             command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = errors });
 
             var written = new HashSet<Guid>();
-            NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
                 while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -403,10 +301,10 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            using NpgsqlCommand command = CreateCommand(connection, _releaseSql);
+            using NpgsqlBatch batch = CreateBookkeepingBatch(connection, _sql.Release, out NpgsqlBatchCommand command);
             command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = [.. ids] });
             command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. owners] });
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await batch.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -427,19 +325,30 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
             NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
             await using (transaction.ConfigureAwait(false))
             {
-                await connection.ExecuteAsync(new CommandDefinition(
-                    "SELECT pg_advisory_xact_lock(@key)", new { key = _schemaLockKey }, transaction, _commandTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
-
-                bool schemaExists = await connection.ExecuteScalarAsync<bool>(new CommandDefinition(
-                    "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_namespace WHERE nspname = @name)", new { name = _schemaName }, transaction, _commandTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
-                if (!schemaExists)
+                using (NpgsqlCommand command = CreateCommand(connection, _sql.SchemaLock))
                 {
-                    await connection.ExecuteAsync(new CommandDefinition(
-                        "CREATE SCHEMA IF NOT EXISTS " + Quote(_schemaName), transaction: transaction, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                    command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = _schemaLockKey });
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
                 }
 
-                await connection.ExecuteAsync(new CommandDefinition(
-                    _schemaSql, transaction: transaction, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                bool schemaExists;
+                using (NpgsqlCommand command = CreateCommand(connection, _sql.SchemaNamespaceExists))
+                {
+                    command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _schemaName });
+                    schemaExists = (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+                }
+
+                if (!schemaExists)
+                {
+                    using NpgsqlCommand command = CreateCommand(connection, _sql.CreateSchema);
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                using (NpgsqlCommand command = CreateCommand(connection, _sql.Schema))
+                {
+                    await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
         }
@@ -452,7 +361,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            using NpgsqlCommand command = CreateCommand(connection, _statisticsSql);
+            using NpgsqlCommand command = CreateCommand(connection, _sql.Statistics);
             command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now.ToUniversalTime() });
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _sentIndexName });
             NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
@@ -479,7 +388,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            using NpgsqlCommand command = CreateCommand(connection, _getSql);
+            using NpgsqlCommand command = CreateCommand(connection, _sql.Get);
             command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
             List<OutboxMessage> found = await ReadMessagesAsync(command, 1, cancellationToken).ConfigureAwait(false);
             return found.Count == 0 ? null : found[0];
@@ -497,9 +406,10 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            int changed = await connection.ExecuteAsync(new CommandDefinition(
-                _requeueSql, new { id, now }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
-            return changed > 0;
+            using NpgsqlCommand command = CreateCommand(connection, _sql.Requeue);
+            command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = id });
+            command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = now.ToUniversalTime() });
+            return await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) > 0;
         }
     }
 
@@ -514,7 +424,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            using NpgsqlCommand command = CreateCommand(connection, _countDeadLettersSql);
+            using NpgsqlCommand command = CreateCommand(connection, _sql.CountDeadLetters);
             AddFilterParameters(command, filter);
             return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
@@ -528,7 +438,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            using NpgsqlCommand command = CreateCommand(connection, after is null ? _listFilteredSql : _listFilteredAfterSql);
+            using NpgsqlCommand command = CreateCommand(connection, after is null ? _sql.ListFilteredDeadLetters : _sql.ListFilteredDeadLettersAfter);
             AddFilterParameters(command, filter);
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
             if (after is { } afterId)
@@ -552,7 +462,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
                 progress,
                 async (after, ct) =>
                 {
-                    using NpgsqlCommand command = CreateCommand(connection, after is null ? _replaySql : _replayAfterSql);
+                    using NpgsqlCommand command = CreateCommand(connection, after is null ? _sql.Replay : _sql.ReplayAfter);
                     AddFilterParameters(command, filter);
                     command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
                     command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = _timeProvider.GetUtcNow().ToUniversalTime() });
@@ -581,7 +491,6 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     public async Task<long> PurgeSentAsync(DateTimeOffset sentBefore, int batchSize = 1000, CancellationToken cancellationToken = default)
     {
         OutboxLimits.ThrowIfPurgeBatchSizeOutOfRange(batchSize, nameof(batchSize));
-        var parameters = new { sentBefore = sentBefore.ToUniversalTime(), batchSize };
         long total = 0;
         NpgsqlConnection connection = await _dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
@@ -589,8 +498,14 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                int deleted = await connection.ExecuteAsync(new CommandDefinition(
-                    _purgeSql, parameters, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken)).ConfigureAwait(false);
+                int deleted;
+                using (NpgsqlCommand command = CreateCommand(connection, _sql.PurgeSent))
+                {
+                    command.Parameters.Add(new NpgsqlParameter<DateTimeOffset> { TypedValue = sentBefore.ToUniversalTime() });
+                    command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
+                    deleted = await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
                 total += deleted;
                 if (deleted < batchSize)
                 {
@@ -603,7 +518,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     private static NpgsqlConnection OpenConnectionOf(DbTransaction transaction)
         => StoreTransaction.Require<NpgsqlTransaction>(transaction, "PostgreSQL").Connection!;
 
-    /// <summary>Adds $1 to $8 of <see cref="DeadLetterFilterSql"/>, typed, NULL for a condition that is not set.</summary>
+    /// <summary>Adds $1 to $8 of <see cref="PostgreSqlOutboxSql.DeadLetterFilter"/>, typed, NULL for a condition that is not set.</summary>
     private static void AddFilterParameters(NpgsqlCommand command, DeadLetterFilter filter)
     {
         command.Parameters.Add(NullableParameter(filter.MessageType, NpgsqlDbType.Text));
@@ -629,33 +544,62 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         return command;
     }
 
+    /// <summary>
+    /// A batch of one bookkeeping statement (a claim, outcomes, a release) on the store's own connection, followed by
+    /// <see cref="PostgreSqlOutboxSql.AsynchronousCommit"/> when <see cref="PostgreSqlOutboxOptions.AsynchronousBookkeepingCommit"/>
+    /// is on: one round trip, one implicit transaction that commits without waiting for the WAL flush.
+    /// </summary>
+    internal NpgsqlBatch CreateBookkeepingBatch(NpgsqlConnection connection, string sql, out NpgsqlBatchCommand command)
+    {
+        var batch = new NpgsqlBatch(connection);
+        if (_commandTimeoutSeconds is { } seconds)
+        {
+            batch.Timeout = seconds;
+        }
+
+        command = new NpgsqlBatchCommand(sql);
+        batch.BatchCommands.Add(command);
+        if (_asynchronousBookkeeping)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(_sql.AsynchronousCommit));
+        }
+
+        return batch;
+    }
+
     private static async Task<List<OutboxMessage>> ReadMessagesAsync(NpgsqlCommand command, int capacity, CancellationToken cancellationToken)
     {
-        var messages = new List<OutboxMessage>(Math.Min(capacity, 1024));
         NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await using (reader.ConfigureAwait(false))
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            return await ReadMessagesAsync(reader, capacity, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Reads the current result set of <paramref name="reader"/> (columns in <see cref="PostgreSqlOutboxSql.Columns"/> order).</summary>
+    private static async Task<List<OutboxMessage>> ReadMessagesAsync(NpgsqlDataReader reader, int capacity, CancellationToken cancellationToken)
+    {
+        var messages = new List<OutboxMessage>(Math.Min(capacity, 1024));
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            messages.Add(new OutboxMessage
             {
-                messages.Add(new OutboxMessage
-                {
-                    Id = reader.GetGuid(0),
-                    MessageType = reader.GetString(1),
-                    AggregateId = reader.IsDBNull(2) ? null : reader.GetString(2),
-                    Payload = reader.GetString(3),
-                    Headers = reader.IsDBNull(4) ? null : reader.GetString(4),
-                    Status = OutboxStatusText.Parse(reader.GetString(5)),
-                    RetryCount = reader.GetInt32(6),
-                    CreatedAt = reader.GetFieldValue<DateTimeOffset>(7),
-                    NextAttemptAt = reader.GetFieldValue<DateTimeOffset>(8),
-                    LastAttemptAt = reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9),
-                    SentAt = reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
-                    LastError = reader.IsDBNull(11) ? null : reader.GetString(11),
-                    LeaseOwner = reader.IsDBNull(12) ? null : reader.GetString(12),
-                    LeaseExpiresAt = reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13),
-                    RequeuedAt = reader.IsDBNull(14) ? null : reader.GetFieldValue<DateTimeOffset>(14),
-                });
-            }
+                Id = reader.GetGuid(0),
+                MessageType = reader.GetString(1),
+                AggregateId = reader.IsDBNull(2) ? null : reader.GetString(2),
+                Payload = reader.GetString(3),
+                Headers = reader.IsDBNull(4) ? null : reader.GetString(4),
+                Status = OutboxStatusText.Parse(reader.GetString(5)),
+                RetryCount = reader.GetInt32(6),
+                CreatedAt = reader.GetFieldValue<DateTimeOffset>(7),
+                NextAttemptAt = reader.GetFieldValue<DateTimeOffset>(8),
+                LastAttemptAt = reader.IsDBNull(9) ? null : reader.GetFieldValue<DateTimeOffset>(9),
+                SentAt = reader.IsDBNull(10) ? null : reader.GetFieldValue<DateTimeOffset>(10),
+                LastError = reader.IsDBNull(11) ? null : reader.GetString(11),
+                LeaseOwner = reader.IsDBNull(12) ? null : reader.GetString(12),
+                LeaseExpiresAt = reader.IsDBNull(13) ? null : reader.GetFieldValue<DateTimeOffset>(13),
+                RequeuedAt = reader.IsDBNull(14) ? null : reader.GetFieldValue<DateTimeOffset>(14),
+            });
         }
 
         return messages;
@@ -663,32 +607,17 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
 
     private async Task<bool> SchemaExistsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        using NpgsqlCommand command = CreateCommand(
-            connection,
-            "SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AND to_regclass($4) IS NOT NULL " +
-            "AND to_regclass($5) IS NOT NULL " +
-            "AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE attrelid = to_regclass($1) AND attname = 'requeued_at' AND NOT attisdropped)");
+        using NpgsqlCommand command = CreateCommand(connection, _sql.SchemaExists);
         foreach (string name in _schemaObjects)
         {
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = name });
         }
 
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. _sql.StorageParameters] });
         return (bool)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
     private static string Quote(string validatedIdentifier) => "\"" + validatedIdentifier + "\"";
-
-    // The inner WHERE repeats the partial index predicate (status IN ('PENDING', 'FAILED')) literally, so the planner
-    // reads only the due-records index, whatever the size of the SENT history.
-    private static string ClaimStatement(string qTable, string aggregateRule) =>
-        "WITH due AS MATERIALIZED (" +
-        $"SELECT d.id FROM {qTable} AS d " +
-        "WHERE d.status IN ('PENDING', 'FAILED') AND d.next_attempt_at <= $1 AND (d.locked_until IS NULL OR d.locked_until <= $1)" +
-        aggregateRule +
-        " ORDER BY d.next_attempt_at LIMIT $2 FOR UPDATE OF d SKIP LOCKED) " +
-        $"UPDATE {qTable} AS o SET locked_by = $3, locked_until = $4 FROM due WHERE o.id = due.id " +
-        "RETURNING o.id, o.message_type, o.aggregate_id, o.payload, o.headers, o.status, o.retry_count, o.created_at, " +
-        "o.next_attempt_at, o.last_attempt_at, o.sent_at, o.last_error, o.locked_by, o.locked_until, o.requeued_at";
 
     /// <summary>
     /// An index name derived from the table name. PostgreSQL truncates identifiers to 63 bytes, which could make two
@@ -720,7 +649,4 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
 
         return unchecked((long)hash);
     }
-
-    private static string LoadSchemaScript()
-        => EmbeddedSchemaScript.Read(typeof(PostgreSqlOutboxStore).Assembly, SchemaResourceName);
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using OrderOutbox.Storage;
 
 namespace OrderOutbox.Sqlite;
@@ -192,15 +193,26 @@ internal sealed class SqliteOutboxSql : OutboxStoreSql
             LIMIT @batch_size)
         """;
 
-    internal const string JournalModeTemplate = "PRAGMA journal_mode";
+/// <summary>
+    /// The busy timeout of a connection, <c>$(BusyTimeoutMs)</c> in milliseconds. PRAGMA takes no parameters; the value
+    /// is an integer computed from a validated <see cref="TimeSpan"/>, never user text.
+    /// </summary>
+    internal const string BusyTimeoutTemplate = "PRAGMA busy_timeout = $(BusyTimeoutMs)";
+
+        internal const string JournalModeTemplate = "PRAGMA journal_mode";
 
     /// <summary>The name of the embedded schema script resource (file <c>Schema/outbox.sqlite.sql</c>).</summary>
     internal const string SchemaResourceName = "OrderOutbox.Sqlite.Schema.outbox.sqlite.sql";
 
     /// <summary>Builds the statements for <paramref name="table"/>, which must already be validated.</summary>
     /// <param name="table">A table name that matches <see cref="Storage.SqlIdentifier.Pattern"/>.</param>
-    public SqliteOutboxSql(string table)
+    /// <param name="commandTimeout">The store's command timeout, also the busy timeout; <see langword="null"/> for <see cref="SqliteOutboxOptions.DefaultCommandTimeout"/>.</param>
+    public SqliteOutboxSql(string table, TimeSpan? commandTimeout = null)
     {
+        BusyTimeout = BusyTimeoutTemplate.Replace(
+            "$(BusyTimeoutMs)",
+            ((long)(commandTimeout ?? SqliteOutboxOptions.DefaultCommandTimeout).TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+            StringComparison.Ordinal);
         Table = table;
         Insert = Expand(InsertTemplate, table);
         Claim = Expand(ClaimTemplate, table);
@@ -220,7 +232,34 @@ internal sealed class SqliteOutboxSql : OutboxStoreSql
         PurgeSent = Expand(PurgeSentTemplate, table);
         JournalMode = JournalModeTemplate;
         Schema = Expand(LoadSchemaScript(), table);
+        All =
+        [
+            new(nameof(InsertTemplate), Insert),
+            new(nameof(ClaimTemplate), Claim),
+            new(nameof(ClaimPerAggregateTemplate), ClaimPerAggregate),
+            new(nameof(ClaimPerAggregateTemplate) + "+" + nameof(ContinueAfterDeadLetterRule), ClaimPerAggregateContinue),
+            new(nameof(CompleteTemplate), Complete),
+            new(nameof(ReleaseTemplate), Release),
+            new(nameof(StatisticsTemplate), Statistics),
+            new(nameof(GetTemplate), Get),
+            new(nameof(RequeueTemplate), Requeue),
+            new(nameof(CountDeadLettersTemplate), CountDeadLetters),
+            new(nameof(ListFilteredDeadLettersTemplate), ListFilteredDeadLetters),
+            new(nameof(ReplayTemplate), Replay),
+            new(nameof(HasRequeuedAtTemplate), HasRequeuedAt),
+            new(nameof(AddRequeuedAtTemplate), AddRequeuedAt),
+            new(nameof(PurgeSentTemplate), PurgeSent),
+            new(nameof(JournalModeTemplate), JournalMode),
+            new(nameof(BusyTimeoutTemplate), BusyTimeout),
+            new(nameof(SchemaResourceName), Schema),
+        ];
     }
+
+    /// <summary>Sets the connection's busy timeout to the store's command timeout.</summary>
+    public string BusyTimeout { get; }
+
+    /// <summary>Every statement the store executes, keyed by the template (or resource) it comes from.</summary>
+    public IReadOnlyList<KeyValuePair<string, string>> All { get; }
 
     /// <summary>The (validated, unquoted) table name.</summary>
     public string Table { get; }

@@ -24,7 +24,6 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
 {
     private readonly string _connectionString;
     private readonly int _commandTimeoutSeconds;
-    private readonly string _busyTimeoutPragma;
     private readonly TimeProvider _timeProvider;
     private readonly SqliteOutboxSql _sql;
 
@@ -49,10 +48,8 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
             DefaultTimeout = _commandTimeoutSeconds,
         }.ToString();
 
-        // PRAGMA takes no parameters; the value is an integer computed from a validated TimeSpan, never user text.
-        _busyTimeoutPragma = "PRAGMA busy_timeout = " + ((long)commandTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         _timeProvider = timeProvider ?? TimeProvider.System;
-        _sql = new SqliteOutboxSql(table);
+        _sql = new SqliteOutboxSql(table, commandTimeout);
     }
 
     /// <summary>The statements of this store, for tests.</summary>
@@ -428,7 +425,7 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
         {
             await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
             using var pragma = connection.CreateCommand();
-            pragma.CommandText = _busyTimeoutPragma;
+            pragma.CommandText = _sql.BusyTimeout;
             await pragma.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             return connection;
         }

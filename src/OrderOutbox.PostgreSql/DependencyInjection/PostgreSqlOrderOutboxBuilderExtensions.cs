@@ -69,7 +69,8 @@ public static class PostgreSqlOrderOutboxBuilderExtensions
         else
         {
             services.TryAddSingleton(sp => new PostgreSqlOutboxDataSource(
-                NpgsqlDataSource.Create(sp.GetRequiredService<IOptions<PostgreSqlOutboxOptions>>().Value.ConnectionString!), owned: true));
+                NpgsqlDataSource.Create(PostgreSqlOutboxDataSource.WithAutoPrepare(sp.GetRequiredService<IOptions<PostgreSqlOutboxOptions>>().Value.ConnectionString!)),
+                owned: true));
         }
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, PostgreSqlWakeUpListener>());
