@@ -55,6 +55,7 @@ public sealed class PostgreSqlOutboxOptions : OutboxStoreOptions
     /// <value>Default 5 milliseconds; from zero to 1 second.</value>
     public TimeSpan NotificationCooldown { get; set; } = DefaultNotificationCooldown;
 
+    /// <summary>
     /// The outbox table's <c>fillfactor</c>: the percentage of each heap page that inserts fill, the rest left free so the
     /// dispatcher's lease update of a claimed record (which changes no indexed column) can write its new row version on
     /// the same page as a HOT update, without index entries. <c>EnsureSchemaAsync</c> applies it to an existing table
