@@ -55,6 +55,31 @@ public sealed class OutboxDispatcherHeartbeatTests
         store.All().Should().OnlyContain(m => m.Status == OutboxStatus.Sent);
     }
 
+    [Fact]
+    public async Task ProcessOnceAsync_run_by_hand_does_not_beat_the_hosted_dispatchers_heartbeat()
+    {
+        var time = new FakeTimeProvider(Start);
+        var store = new InMemoryOutboxStore(time);
+        store.AddMany(2, Start);
+        var heartbeat = new OutboxDispatcherHeartbeat(time);
+        var options = new OutboxOptions { BatchSize = 1, MaxConcurrency = 1 };
+        OutboxProcessor processor = new(
+            store,
+            new TestDispatcher(time, (_, _) => DispatchResult.Success),
+            new ExponentialBackoffPolicy(options.Backoff),
+            [],
+            Options.Create(options),
+            time,
+            new OutboxWakeUp(),
+            new OutboxMetrics(null),
+            NullLogger<OutboxProcessor>.Instance,
+            heartbeat: heartbeat);
+
+        (await processor.ProcessOnceAsync(TestContext.Current.CancellationToken)).Should().Be(2);
+
+        heartbeat.LastCompletedCycleAt.Should().BeNull("only the background dispatcher's cycles speak for its health");
+    }
+
     /// <summary>Each call takes <see cref="CallTakes"/> of fake time; the third one looks at the heartbeat.</summary>
     private sealed class SlowDispatcher(FakeTimeProvider time, OutboxDispatcherHeartbeat heartbeat) : IDispatcher
     {
