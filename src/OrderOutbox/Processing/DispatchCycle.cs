@@ -88,7 +88,7 @@ internal sealed partial class DispatchCycle : IDisposable
         _claimers = ClaimerCount(options);
         _refillBelow = _claimers * _batchSize;
         _runningClaimers = _claimers;
-        _writer.LingerWhile(() => Volatile.Read(ref _notStarted) > 0);
+        _writer.LingerWhile(() => Volatile.Read(ref _notStarted) > 0 || Volatile.Read(ref _runningClaimers) > 0);
     }
 
     /// <summary>How many claims a cycle runs at once: <c>ceil(MaxConcurrency / BatchSize)</c>, 1 to <see cref="MaxClaimers"/>
@@ -230,6 +230,7 @@ internal sealed partial class DispatchCycle : IDisposable
             if (Interlocked.Decrement(ref _runningClaimers) == 0)
             {
                 _queue.Writer.TryComplete();
+                _writer.QueueEmptied();
             }
         }
     }
@@ -338,7 +339,7 @@ internal sealed partial class DispatchCycle : IDisposable
 
             if (notStarted == 0)
             {
-                // Only calls in flight can add outcomes now: the writer stops lingering.
+                // If no claim is running either, only calls in flight can add outcomes: the writer stops lingering.
                 _writer.QueueEmptied();
             }
 

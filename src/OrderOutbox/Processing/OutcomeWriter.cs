@@ -131,17 +131,18 @@ internal sealed partial class OutcomeWriter
         }
     }
 
-    /// <summary>Tells the writer whether records are still waiting to start: it lingers only while some are (otherwise
-    /// no outcome but those of calls in flight can come soon, and it writes at once).</summary>
+    /// <summary>Tells the writer whether records are still waiting to start or may still be claimed: it lingers only
+    /// while so (otherwise no outcome but those of calls in flight can come, and it writes at once).</summary>
     /// <param name="workQueued">Asked under the writer's lock; must be cheap and never throw.</param>
     public void LingerWhile(Func<bool> workQueued) => _workQueued = workQueued;
 
-    /// <summary>The last record waiting to start was taken: ends a linger in progress.</summary>
+    /// <summary>The last record waiting to start was taken, or the last claim ended: ends a linger in progress when
+    /// no record waits to start any more (see <see cref="LingerWhile"/>).</summary>
     public void QueueEmptied()
     {
         lock (_gate)
         {
-            if (_lingering is { } lingering)
+            if (_lingering is { } lingering && _workQueued?.Invoke() == false)
             {
                 _lingering = null;
                 lingering.TrySetResult();
