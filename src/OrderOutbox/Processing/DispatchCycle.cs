@@ -88,6 +88,7 @@ internal sealed partial class DispatchCycle : IDisposable
         _claimers = ClaimerCount(options);
         _refillBelow = _claimers * _batchSize;
         _runningClaimers = _claimers;
+        _writer.LingerWhile(() => Volatile.Read(ref _notStarted) > 0 || Volatile.Read(ref _runningClaimers) > 0);
     }
 
     /// <summary>How many claims a cycle runs at once: <c>ceil(MaxConcurrency / BatchSize)</c>, 1 to <see cref="MaxClaimers"/>
@@ -229,6 +230,7 @@ internal sealed partial class DispatchCycle : IDisposable
             if (Interlocked.Decrement(ref _runningClaimers) == 0)
             {
                 _queue.Writer.TryComplete();
+                _writer.QueueEmptied();
             }
         }
     }
@@ -329,9 +331,16 @@ internal sealed partial class DispatchCycle : IDisposable
 
             // Wake a waiting claimer whenever the queue is at or below the refill mark (a claimer re-checks, so a
             // spare release is harmless; waking only at an exact crossing could strand a second claimer).
-            if (Interlocked.Decrement(ref _notStarted) <= _refillBelow && Volatile.Read(ref _waitingClaimers) > 0)
+            int notStarted = Interlocked.Decrement(ref _notStarted);
+            if (notStarted <= _refillBelow && Volatile.Read(ref _waitingClaimers) > 0)
             {
                 _room.Release();
+            }
+
+            if (notStarted == 0)
+            {
+                // If no claim is running either, only calls in flight can add outcomes: the writer stops lingering.
+                _writer.QueueEmptied();
             }
 
             if (_time.GetUtcNow() + _startMargin > claimed.LeaseUntil)

@@ -30,6 +30,7 @@ internal sealed class OutboxProcessor : IOutboxProcessor
     private readonly AttemptExecutor _executor;
     private readonly DeadLetterNotifier _deadLetters;
     private readonly EndpointCircuits? _circuits;
+    private readonly OutboxDispatcherHeartbeat? _heartbeat;
 
     public OutboxProcessor(
         IOutboxStore store,
@@ -41,8 +42,10 @@ internal sealed class OutboxProcessor : IOutboxProcessor
         OutboxWakeUp wakeUp,
         OutboxMetrics metrics,
         ILogger<OutboxProcessor> logger,
-        IOutboxRouter? router = null)
+        IOutboxRouter? router = null,
+        OutboxDispatcherHeartbeat? heartbeat = null)
     {
+        _heartbeat = heartbeat;
         _store = store;
         _options = options.Value;
         _timeProvider = timeProvider;
@@ -65,16 +68,20 @@ internal sealed class OutboxProcessor : IOutboxProcessor
 
     /// <inheritdoc />
     public Task<int> ProcessOnceAsync(CancellationToken cancellationToken = default)
-        => RunCycleAsync(cancellationToken, CancellationToken.None);
+        => RunAsync(heartbeat: null, cancellationToken, CancellationToken.None);
 
-    /// <summary>Runs one cycle.</summary>
+    /// <summary>Runs one cycle of the hosted dispatcher: as <see cref="ProcessOnceAsync"/>, and each outcome write
+    /// that lands beats the <see cref="OutboxDispatcherHeartbeat"/>, so a long drain stays healthy.</summary>
     /// <param name="stopClaiming">Stops claiming and starting calls; unstarted records are released.</param>
     /// <param name="abortInFlight">Cancels calls in flight (the host's shutdown timeout); their records are released.</param>
     /// <returns>The number of records attempted.</returns>
-    internal async Task<int> RunCycleAsync(CancellationToken stopClaiming, CancellationToken abortInFlight)
+    internal Task<int> RunCycleAsync(CancellationToken stopClaiming, CancellationToken abortInFlight)
+        => RunAsync(_heartbeat, stopClaiming, abortInFlight);
+
+    private async Task<int> RunAsync(OutboxDispatcherHeartbeat? heartbeat, CancellationToken stopClaiming, CancellationToken abortInFlight)
     {
         _wakeUp.Reset();
-        var writer = new OutcomeWriter(_store, _metrics, _deadLetters, _timeProvider, _logger, abortInFlight);
+        var writer = new OutcomeWriter(_store, _metrics, _deadLetters, _timeProvider, _logger, abortInFlight, heartbeat);
         using var cycle = new DispatchCycle(_store, _executor, writer, _tokens, _options, _timeProvider, _logger, stopClaiming, abortInFlight, _circuits);
         return await cycle.RunAsync().ConfigureAwait(false);
     }

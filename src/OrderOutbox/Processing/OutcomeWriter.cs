@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Logging;
 using OrderOutbox.Diagnostics;
+using OrderOutbox.Hosting;
 
 namespace OrderOutbox.Processing;
 
@@ -16,6 +17,13 @@ namespace OrderOutbox.Processing;
 /// <para><b>One bad outcome never loses the others.</b> After <see cref="SplitAfterFailures"/> failed attempts of a batch
 /// its outcomes are written one by one: those the store takes land; one it keeps refusing while others land is logged
 /// and dropped (its record is attempted again after its lease).</para>
+/// <para><b>Few writes.</b> Before each write the writer lingers up to <see cref="Linger"/> (on the
+/// <see cref="TimeProvider"/>) so that one <c>UPDATE</c> carries the outcomes of many calls; it writes at once when
+/// <see cref="MaxOutcomesPerWrite"/> outcomes are waiting, when a lease of the batch ends within <see cref="LingerLeaseGuard"/>,
+/// when no claimed record is waiting to start (<see cref="LingerWhile"/>, <see cref="QueueEmptied"/>: only calls in
+/// flight could add more), or when the cycle asks for the rest (<see cref="WhenIdleAsync"/>), so a cycle never waits for a linger at its end.</para>
+/// <para><b>A heartbeat per write.</b> Each write that lands beats the dispatcher heartbeat (when given), so a long
+/// drain counts as alive batch by batch, not only when its cycle ends.</para>
 /// <para><b>Nothing outside the store call stops it.</b> Counting and logging each outcome is guarded, and the write loop
 /// survives any exception, so a throwing logging provider or metrics listener cannot wedge it.</para>
 /// </remarks>
@@ -33,23 +41,56 @@ internal sealed partial class OutcomeWriter
     /// <summary>Passes over the outcomes still refused, once others of the batch have landed, before they are dropped.</summary>
     internal const int SeparatePasses = 3;
 
+    /// <summary>The longest wait, from the first outcome queued, before it is written with whatever came meanwhile.</summary>
+    internal static readonly TimeSpan Linger = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>The outcomes that end a linger at once: one write carries at most about this many.</summary>
+    internal const int MaxOutcomesPerWrite = 1000;
+
+    /// <summary>No linger when a lease of the waiting outcomes ends sooner than this.</summary>
+    internal static readonly TimeSpan LingerLeaseGuard = TimeSpan.FromSeconds(1);
+
     private readonly IOutboxStore _store;
     private readonly OutboxMetrics _metrics;
     private readonly DeadLetterNotifier _deadLetters;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly CancellationToken _hostStopping;
+    private readonly OutboxDispatcherHeartbeat? _heartbeat;
+    private readonly TimeSpan _linger;
     private readonly object _gate = new();
     private List<OutboxOutcome> _outcomes = [];
     private List<PendingInfo> _infos = [];
     private List<OutboxOutcome> _spareOutcomes = [];
     private List<PendingInfo> _spareInfos = [];
     private bool _writing;
+    private bool _flush;
+    private TaskCompletionSource? _lingering;
+    private DateTimeOffset _earliestLease = DateTimeOffset.MaxValue;
+    private Func<bool>? _workQueued;
     private Task _running = Task.CompletedTask;
     private volatile Exception? _error;
 
-    public OutcomeWriter(IOutboxStore store, OutboxMetrics metrics, DeadLetterNotifier deadLetters, TimeProvider time, ILogger logger, CancellationToken hostStopping)
+    /// <param name="store">The store the outcomes go to.</param>
+    /// <param name="metrics">Counts stored outcomes.</param>
+    /// <param name="deadLetters">Runs the dead-letter handlers.</param>
+    /// <param name="time">The clock (retry waits and the linger).</param>
+    /// <param name="logger">The engine's logger.</param>
+    /// <param name="hostStopping">Given to dead-letter handlers.</param>
+    /// <param name="heartbeat">Beaten after each write that lands; <see langword="null"/> outside the hosted dispatcher.</param>
+    /// <param name="linger">The linger before a write (<see cref="Linger"/> when not given; zero writes at once).</param>
+    public OutcomeWriter(
+        IOutboxStore store,
+        OutboxMetrics metrics,
+        DeadLetterNotifier deadLetters,
+        TimeProvider time,
+        ILogger logger,
+        CancellationToken hostStopping,
+        OutboxDispatcherHeartbeat? heartbeat = null,
+        TimeSpan? linger = null)
     {
+        _heartbeat = heartbeat;
+        _linger = linger ?? Linger;
         _store = store;
         _metrics = metrics;
         _deadLetters = deadLetters;
@@ -71,6 +112,17 @@ internal sealed partial class OutcomeWriter
         {
             _outcomes.Add(attempt.Outcome);
             _infos.Add(new PendingInfo(message, attempt.ErrorType, leaseUntil));
+            if (leaseUntil < _earliestLease)
+            {
+                _earliestLease = leaseUntil;
+            }
+
+            if (_lingering is { } lingering && (_outcomes.Count >= MaxOutcomesPerWrite || _time.GetUtcNow() + LingerLeaseGuard >= _earliestLease))
+            {
+                _lingering = null;
+                lingering.TrySetResult();
+            }
+
             if (!_writing)
             {
                 _writing = true;
@@ -79,22 +131,53 @@ internal sealed partial class OutcomeWriter
         }
     }
 
-    /// <summary>Returns a task that completes when every queued outcome has been written (or dropped). It never faults.</summary>
+    /// <summary>Tells the writer whether records are still waiting to start or may still be claimed: it lingers only
+    /// while so (otherwise no outcome but those of calls in flight can come, and it writes at once).</summary>
+    /// <param name="workQueued">Asked under the writer's lock; must be cheap and never throw.</param>
+    public void LingerWhile(Func<bool> workQueued) => _workQueued = workQueued;
+
+    /// <summary>The last record waiting to start was taken, or the last claim ended: ends a linger in progress when
+    /// no record waits to start any more (see <see cref="LingerWhile"/>).</summary>
+    public void QueueEmptied()
+    {
+        lock (_gate)
+        {
+            if (_lingering is { } lingering && _workQueued?.Invoke() == false)
+            {
+                _lingering = null;
+                lingering.TrySetResult();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Ends any linger (the rest is written at once, and so is whatever is added later) and returns a task that
+    /// completes when every queued outcome has been written (or dropped). It never faults.
+    /// </summary>
     /// <returns>The task.</returns>
     public Task WhenIdleAsync()
     {
         lock (_gate)
         {
+            _flush = true;
+            if (_lingering is { } lingering)
+            {
+                _lingering = null;
+                lingering.TrySetResult();
+            }
+
             return _writing ? _running : Task.CompletedTask;
         }
     }
 
     private async Task WriteLoopAsync()
     {
+        bool lingered = false;
         while (true)
         {
             List<OutboxOutcome> outcomes;
             List<PendingInfo> infos;
+            Task? linger = null;
             lock (_gate)
             {
                 if (_outcomes.Count == 0)
@@ -103,11 +186,31 @@ internal sealed partial class OutcomeWriter
                     return;
                 }
 
-                outcomes = _outcomes;
-                infos = _infos;
-                _outcomes = _spareOutcomes;
-                _infos = _spareInfos;
+                if (!lingered && ShouldLinger(_outcomes.Count, _flush || _workQueued?.Invoke() == false, _linger, _time.GetUtcNow(), _earliestLease))
+                {
+                    _lingering = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    linger = _lingering.Task;
+                    outcomes = null!;
+                    infos = null!;
+                }
+                else
+                {
+                    outcomes = _outcomes;
+                    infos = _infos;
+                    _outcomes = _spareOutcomes;
+                    _infos = _spareInfos;
+                    _earliestLease = DateTimeOffset.MaxValue;
+                }
             }
+
+            if (linger is not null)
+            {
+                lingered = true;
+                await LingerAsync(linger).ConfigureAwait(false);
+                continue;
+            }
+
+            lingered = false;
 
             try
             {
@@ -131,6 +234,35 @@ internal sealed partial class OutcomeWriter
         }
     }
 
+    /// <summary>Whether the writer waits for more outcomes before writing those queued (a pure rule).</summary>
+    /// <param name="queued">Outcomes waiting.</param>
+    /// <param name="flush">The cycle asked for the rest, or no record is waiting to start.</param>
+    /// <param name="linger">The configured linger.</param>
+    /// <param name="now">The time now.</param>
+    /// <param name="earliestLease">The earliest lease end among the outcomes waiting.</param>
+    /// <returns><see langword="true"/> to linger.</returns>
+    internal static bool ShouldLinger(int queued, bool flush, TimeSpan linger, DateTimeOffset now, DateTimeOffset earliestLease)
+        => !flush && linger > TimeSpan.Zero && queued < MaxOutcomesPerWrite && now + LingerLeaseGuard < earliestLease;
+
+    /// <summary>Waits for the linger to pass or to be ended (enough outcomes, a close lease, the cycle's end).</summary>
+    private async Task LingerAsync(Task ended)
+    {
+        using var timer = new CancellationTokenSource(_linger, _time);
+        try
+        {
+            await ended.WaitAsync(timer.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // the linger passed
+        }
+
+        lock (_gate)
+        {
+            _lingering = null;
+        }
+    }
+
     private async Task WriteAsync(List<OutboxOutcome> outcomes, List<PendingInfo> infos)
     {
         DateTimeOffset deadline = EarliestLeaseEnd(infos);
@@ -141,6 +273,7 @@ internal sealed partial class OutcomeWriter
             {
                 // Not cancellable: an outcome that is not written means the record is delivered again.
                 IReadOnlyCollection<Guid> rejected = await _store.CompleteAsync(outcomes, CancellationToken.None).ConfigureAwait(false);
+                _heartbeat?.BatchWritten();
                 Report(outcomes, infos, rejected);
                 return;
             }
@@ -190,6 +323,7 @@ internal sealed partial class OutcomeWriter
                 {
                     IReadOnlyCollection<Guid> rejected = await _store.CompleteAsync(single, CancellationToken.None).ConfigureAwait(false);
                     anyLanded = true;
+                    _heartbeat?.BatchWritten();
                     Report(single, singleInfo, rejected);
                 }
                 catch (Exception ex)

@@ -99,7 +99,8 @@ public sealed class EngineEdgePathTests
         {
             if (Interlocked.Increment(ref calls) == 11)
             {
-                await Eventually.TrueAsync(() => store.All().Any(m => m.Status == OutboxStatus.Sent), "the first outcomes are stored");
+                // Records are queued behind this call, so the writer lingers (OutcomeWriter.Linger on the engine's clock).
+                await Eventually.TrueAsync(() => store.All().Any(m => m.Status == OutboxStatus.Sent), "the first outcomes are stored", step: () => _time.Advance(OutcomeWriter.Linger));
                 await Task.Delay(50, CancellationToken.None);
             }
 
