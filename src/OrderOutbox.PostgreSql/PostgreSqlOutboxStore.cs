@@ -69,6 +69,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     private readonly string _sentIndexName;
     private readonly string _purgeSql;
     private readonly string _schemaSql;
+    private readonly BulkInsertSql _bulkInsertSql;
 
     /// <summary>Creates the store.</summary>
     /// <param name="dataSource">The data source the store opens its own connections from (claims, outcomes, admin, schema).</param>
@@ -120,6 +121,8 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         _insertNotifySql =
             $"INSERT INTO {qTable} (id, message_type, aggregate_id, payload, headers, status, retry_count, next_attempt_at, created_at) " +
             "SELECT $1, $2, $3, $4, $5, 'PENDING', 0, $6, $6 FROM pg_notify($7, '')";
+
+        _bulkInsertSql = BulkInsertStatements(qTable);
 
         _claimSql = ClaimStatement(qTable, "");
 
@@ -259,6 +262,121 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
 
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    // ---- Bulk enqueue (EnqueueManyAsync): its statements and its code, kept in this one block. -------------------------
+
+    /// <summary>
+    /// At most this many payload characters go into one bulk statement; a larger batch is written by several statements
+    /// on the same transaction, so no single protocol message nears PostgreSQL's 1 GB limit.
+    /// </summary>
+    private const long BulkMaxPayloadCharsPerStatement = 64L * 1024 * 1024;
+
+    /// <summary>The bulk insert (<see cref="BulkInsertSql.Insert"/>) and its variant that also queues one notification.</summary>
+    private sealed record BulkInsertSql(string Insert, string InsertNotify);
+
+    /// <summary>
+    /// One statement for the whole batch: six typed arrays ($1 id, $2 message type, $3 aggregate ID, $4 payload,
+    /// $5 headers, $6 created at) expanded by <c>unnest</c> into rows, in array order. The notify variant takes its one
+    /// row of <c>pg_notify($7, '')</c> in a cross join, so a call queues one notification, however many rows it inserts
+    /// (and PostgreSQL delivers it only on commit), exactly as one single enqueue does.
+    /// </summary>
+    private static BulkInsertSql BulkInsertStatements(string qTable)
+    {
+        string insert =
+            $"INSERT INTO {qTable} (id, message_type, aggregate_id, payload, headers, status, retry_count, next_attempt_at, created_at) " +
+            "SELECT r.id, r.message_type, r.aggregate_id, r.payload, r.headers, 'PENDING', 0, r.created_at, r.created_at " +
+            "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) " +
+            "AS r(id, message_type, aggregate_id, payload, headers, created_at)";
+        return new BulkInsertSql(insert, insert + " CROSS JOIN pg_notify($7, '') AS n");
+    }
+
+    /// <summary>The bulk insert statement (for tests).</summary>
+    internal string BulkInsertSqlText => _bulkInsertSql.Insert;
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// One <c>INSERT … SELECT FROM unnest(arrays)</c> for the whole list — one round trip — unless its payloads exceed
+    /// 64 Mi characters, then one such statement per 64 Mi. With notifications on, the first statement queues the one
+    /// wake-up of the call.
+    /// </remarks>
+    public async Task EnqueueManyAsync(DbTransaction transaction, IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        OutboxEntryRules.ValidateBatch(entries, nameof(entries));
+        NpgsqlConnection connection = OpenConnectionOf(transaction);
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        bool notify = _useNotifications;
+        int start = 0;
+        while (start < entries.Count)
+        {
+            int end = start;
+            long chars = 0;
+            while (end < entries.Count && (end == start || chars + entries[end].Payload.Length <= BulkMaxPayloadCharsPerStatement))
+            {
+                chars += entries[end].Payload.Length;
+                end++;
+            }
+
+            await InsertRowsAsync(connection, (NpgsqlTransaction)transaction, entries, start, end - start, notify, cancellationToken).ConfigureAwait(false);
+            notify = false;
+            start = end;
+        }
+    }
+
+    private async Task InsertRowsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<OutboxEntry> entries, int start, int count, bool notify, CancellationToken cancellationToken)
+    {
+        var ids = new Guid[count];
+        var messageTypes = new string[count];
+        var aggregateIds = new string?[count];
+        var payloads = new string[count];
+        var headers = new string?[count];
+        var createdAt = new DateTimeOffset[count];
+        for (int i = 0; i < count; i++)
+        {
+            OutboxEntry entry = entries[start + i];
+            ids[i] = entry.Id;
+            messageTypes[i] = entry.MessageType;
+            aggregateIds[i] = entry.AggregateId;
+            payloads[i] = entry.Payload;
+            headers[i] = StorableText.Escape(entry.Headers);
+            createdAt[i] = entry.CreatedAt.ToUniversalTime();
+        }
+
+        NpgsqlCommand command;
+        try
+        {
+            command = new NpgsqlCommand(notify ? _bulkInsertSql.InsertNotify : _bulkInsertSql.Insert, connection, transaction);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ArgumentException(
+                "The transaction is already committed or rolled back: enqueue on the open transaction of the business change, before CommitAsync.",
+                nameof(transaction),
+                ex);
+        }
+
+        // As the single enqueue: the caller's connection decides the command timeout.
+        using var commandScope = command;
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = messageTypes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = aggregateIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = headers, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = createdAt, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        if (notify)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _notificationChannel });
+        }
+
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    // ---- End of the bulk enqueue block. ---------------------------------------------------------------------------------
 
     /// <inheritdoc/>
     public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(
