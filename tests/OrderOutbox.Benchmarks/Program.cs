@@ -8,7 +8,7 @@ using OrderOutbox.Benchmarks.Scenarios;
 // OrderOutbox benchmark harness (issue 7). See docs/benchmarks.md.
 //   dotnet run -c Release --project tests/OrderOutbox.Benchmarks -- [--quick] [--only a,b] [--skip a,b] [--pg <cs>] [--out dir]
 //   dotnet run -c Release --project tests/OrderOutbox.Benchmarks -- bdn [BenchmarkDotNet args]   (enqueue cost with BenchmarkDotNet)
-// Scenarios: enqueue, ef-enqueue, writers, drain, diagnostics, ratelimit, history, latency, idle, memory, statistics, ordering (and the raw baselines inside drain).
+// Scenarios: enqueue, ef-enqueue, bulk, writers, drain, diagnostics, ratelimit, history, latency, idle, memory, statistics, ordering (and the raw baselines inside drain).
 if (args.Length > 0 && args[0] == "bdn")
 {
 #if NO_OUTBOX
@@ -66,6 +66,7 @@ var scenarios = new List<(string Name, Func<BenchContext, Task> Run)>
 #if !NO_OUTBOX
     ("enqueue", EnqueueScenario.RunAsync),
     ("ef-enqueue", EfEnqueueScenario.RunAsync),
+    ("bulk", BulkEnqueueScenario.RunAsync),
     ("writers", WritersScenario.RunAsync),
     ("drain", DrainScenario.RunAsync),
     ("diagnostics", DiagnosticsScenario.RunAsync),
