@@ -30,14 +30,15 @@ internal static class JsonPayloadCheck
             return "The JSON payload starts with a UTF-8 byte order mark (EF BB BF); remove it: the payload is sent as it is, and receivers may refuse it.";
         }
 
+        if (utf8.TrimStart(" \t\r\n"u8).IsEmpty)
+        {
+            return "The JSON payload is empty or white space only; it must be one JSON value (for example an object).";
+        }
+
         var reader = new Utf8JsonReader(utf8, ReaderOptions);
         try
         {
-            if (!reader.Read())
-            {
-                return "The JSON payload is empty or white space only; it must be one JSON value (for example an object).";
-            }
-
+            reader.Read();
             reader.Skip();
 
             // Only white space may follow the value: a second value or any other byte is an error.

@@ -37,7 +37,7 @@ public sealed class OutboxWriterBulkAndJsonTests : IDisposable
         IReadOnlyList<OutboxEntry> batch = _store.Batches[0];
         batch.Select(e => e.Id).Should().Equal(ids);
         batch.Select(e => (e.MessageType, e.AggregateId)).Should().Equal(("order.placed", "o-1"), ("order.paid", null), ("order.placed", "o-3"));
-        batch[1].Payload.Should().Be("""{"Id":"o-2","Amount":2}""");
+        batch[1].Payload.Should().Be("""{"id":"o-2","amount":2}""", "serialised with the writer's options (web defaults)");
         batch.Should().OnlyContain(e => e.CreatedAt == Now);
         _store.Singles.Should().BeEmpty();
     }
