@@ -200,7 +200,61 @@ public sealed class OutboxEntryFactory
             }
         }
 
-        return MessageId.NewId(now);
+        Guid id = MessageId.NewId(now);
+
+        // Another thread may have made an ID of a later millisecond meanwhile; the generator then starts a random counter,
+        // which can sort before the batch's previous ID. The successor of the previous ID keeps the batch in input order.
+        return previousId is { } last && id.CompareTo(last) <= 0 ? Successor(last) : id;
+    }
+
+    /// <summary>
+    /// The next UUIDv7 after <paramref name="previous"/>: its 62 random bits plus one, carrying into the 12-bit counter and
+    /// then into the 48-bit millisecond timestamp; version and variant bits kept.
+    /// </summary>
+    /// <param name="previous">A UUIDv7.</param>
+    /// <returns>The smallest UUIDv7 greater than <paramref name="previous"/>.</returns>
+    internal static Guid Successor(Guid previous)
+    {
+        Span<byte> b = stackalloc byte[16];
+        previous.TryWriteBytes(b, bigEndian: true, out _);
+        for (int i = 15; i >= 9; i--)
+        {
+            if (++b[i] != 0)
+            {
+                return new Guid(b, bigEndian: true);
+            }
+        }
+
+        int low6 = (b[8] & 0x3F) + 1;
+        if (low6 <= 0x3F)
+        {
+            b[8] = (byte)((b[8] & 0xC0) | low6);
+            return new Guid(b, bigEndian: true);
+        }
+
+        b[8] = (byte)(b[8] & 0xC0);
+        if (++b[7] != 0)
+        {
+            return new Guid(b, bigEndian: true);
+        }
+
+        int counterHigh = (b[6] & 0x0F) + 1;
+        if (counterHigh <= 0x0F)
+        {
+            b[6] = (byte)(0x70 | counterHigh);
+            return new Guid(b, bigEndian: true);
+        }
+
+        b[6] = 0x70;
+        for (int i = 5; i >= 0; i--)
+        {
+            if (++b[i] != 0)
+            {
+                break;
+            }
+        }
+
+        return new Guid(b, bigEndian: true);
     }
 
     /// <summary>The message type of a payload type: its <see cref="OutboxMessageTypeAttribute"/>, else its name.</summary>

@@ -61,6 +61,31 @@ public sealed class OutboxWriterBulkAndJsonTests : IDisposable
     }
 
     [Theory]
+    [InlineData("01b8dac5-b400-73da-97b1-2085a0dabf30", "01b8dac5-b400-73da-97b1-2085a0dabf31")]
+    [InlineData("01b8dac5-b400-73da-97b1-2085a0dabfff", "01b8dac5-b400-73da-97b1-2085a0dac000")]
+    [InlineData("01b8dac5-b400-73da-bfff-ffffffffffff", "01b8dac5-b400-73db-8000-000000000000")]
+    [InlineData("01b8dac5-b400-7fff-bfff-ffffffffffff", "01b8dac5-b401-7000-8000-000000000000")]
+    public void The_successor_of_an_id_is_the_next_uuid_v7(string previous, string expected)
+    {
+        Guid next = OutboxEntryFactory.Successor(Guid.Parse(previous));
+
+        next.Should().Be(Guid.Parse(expected));
+        next.Version.Should().Be(7);
+        next.CompareTo(Guid.Parse(previous)).Should().BePositive();
+    }
+
+    [Fact]
+    public async Task Ids_of_a_batch_stay_in_input_order_when_another_thread_made_a_later_id_meanwhile()
+    {
+        _ = MessageId.NewId(Now + TimeSpan.FromDays(365)); // the generator's last millisecond is now a year after the batch's
+        OutboxItem<Order>[] items = Enumerable.Range(0, 50).Select(i => new OutboxItem<Order>("order.placed", new Order("o-" + i, i))).ToArray();
+
+        IReadOnlyList<Guid> ids = await Writer().EnqueueManyAsync(_tx, items, Ct);
+
+        ids.Should().BeInAscendingOrder();
+    }
+
+    [Theory]
     [InlineData("messageType", "control character")]
     [InlineData("aggregateId", "451")]
     [InlineData("payload", "must not be null")]
