@@ -59,6 +59,64 @@ public sealed class DbContextOutbox
         return Track(entries.Create(messageType, payload, aggregateId));
     }
 
+    /// <summary>
+    /// Adds the records of <paramref name="items"/> to the change tracker, in order; the next <c>SaveChanges</c> writes
+    /// them with your other changes (EF Core batches the inserts into few round trips). For payloads that are already
+    /// JSON use <see cref="OutboxJson"/> as <typeparamref name="T"/>.
+    /// </summary>
+    /// <remarks>
+    /// Every item is checked and serialised before any is added: one bad item adds none and throws an
+    /// <see cref="ArgumentException"/> (parameter <c>items</c>) that names its index. The message IDs increase in input order.
+    /// </remarks>
+    /// <typeparam name="T">The payload type.</typeparam>
+    /// <param name="items">The records to add.</param>
+    /// <returns>The new records' message IDs, in the order of <paramref name="items"/>.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="items"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">An item breaks a rule of <see cref="Enqueue{T}(string, T, string?)"/>; the message names its index.</exception>
+    /// <exception cref="InvalidOperationException">The context's model or options lack <c>AddOrderOutbox()</c> / <c>UseOrderOutbox()</c>.</exception>
+    public IReadOnlyList<Guid> EnqueueMany<T>(IEnumerable<OutboxItem<T>> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        OutboxEntryFactory entries = Prepare();
+        IReadOnlyList<OutboxEntry> created = entries.CreateMany(items);
+        var ids = new Guid[created.Count];
+        DbSet<OutboxRecord> set = _context.Set<OutboxRecord>();
+        for (int i = 0; i < ids.Length; i++)
+        {
+            set.Add(OutboxRecord.From(created[i]));
+            ids[i] = created[i].Id;
+        }
+
+        return ids;
+    }
+
+    /// <summary>
+    /// Adds a record whose payload is already UTF-8 JSON to the change tracker; it is checked as JSON (no document is
+    /// built) and stored and sent byte for byte as given. See <see cref="OutboxJson"/> for what is accepted.
+    /// </summary>
+    /// <param name="messageType">The message type, for example <c>order.completed</c> (1 to 200 characters).</param>
+    /// <param name="utf8Json">The UTF-8 bytes of one JSON value.</param>
+    /// <param name="aggregateId">The business key (for example the order ID), or <see langword="null"/>.</param>
+    /// <returns>The new record's message ID.</returns>
+    /// <exception cref="ArgumentException">The bytes are not valid UTF-8 JSON (the message gives the position), the message type is blank or too long, or the payload is too large.</exception>
+    /// <exception cref="InvalidOperationException">The context's model or options lack <c>AddOrderOutbox()</c> / <c>UseOrderOutbox()</c>.</exception>
+    public Guid EnqueueJson(string messageType, ReadOnlyMemory<byte> utf8Json, string? aggregateId = null)
+        => Enqueue(messageType, OutboxJson.FromUtf8(utf8Json), aggregateId);
+
+    /// <summary>
+    /// Adds a record whose payload is already JSON text to the change tracker; it is checked as JSON (no document is
+    /// built) and stored and sent as given. See <see cref="OutboxJson"/> for what is accepted.
+    /// </summary>
+    /// <param name="messageType">The message type, for example <c>order.completed</c> (1 to 200 characters).</param>
+    /// <param name="json">The text of one JSON value.</param>
+    /// <param name="aggregateId">The business key (for example the order ID), or <see langword="null"/>.</param>
+    /// <returns>The new record's message ID.</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="json"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">The text is not valid JSON (the message gives the position), the message type is blank or too long, or the payload is too large.</exception>
+    /// <exception cref="InvalidOperationException">The context's model or options lack <c>AddOrderOutbox()</c> / <c>UseOrderOutbox()</c>.</exception>
+    public Guid EnqueueJson(string messageType, string json, string? aggregateId = null)
+        => Enqueue(messageType, OutboxJson.FromString(json), aggregateId);
+
     private Guid Track(OutboxEntry entry)
     {
         _context.Set<OutboxRecord>().Add(OutboxRecord.From(entry));

@@ -67,6 +67,22 @@ internal sealed class PostgreSqlOutboxSql : OutboxStoreSql
         "SELECT $1, $2, $3, $4, $5, 'PENDING', 0, $6, $6 FROM pg_notify($7, '')";
 
     /// <summary>
+    /// The bulk enqueue: six typed arrays ($1 id, $2 message type, $3 aggregate ID, $4 payload, $5 headers, $6 created
+    /// at) expanded by <c>unnest</c> into rows, in array order; one statement, one round trip for the whole batch.
+    /// </summary>
+    internal const string InsertManyTemplate =
+        "INSERT INTO {{schema}}.{{table}} (id, message_type, aggregate_id, payload, headers, status, retry_count, next_attempt_at, created_at) " +
+        "SELECT r.id, r.message_type, r.aggregate_id, r.payload, r.headers, 'PENDING', 0, r.created_at, r.created_at " +
+        "FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[]) " +
+        "AS r(id, message_type, aggregate_id, payload, headers, created_at)";
+
+    /// <summary>
+    /// As <see cref="InsertManyTemplate"/>, $7 the channel: the one row of <c>pg_notify($7, '')</c> in a cross join, so a
+    /// call queues one notification however many rows it inserts (delivered only on commit), as one single enqueue does.
+    /// </summary>
+    internal const string InsertManyNotifyTemplate = InsertManyTemplate + " CROSS JOIN pg_notify($7, '') AS n";
+
+    /// <summary>
     /// $1 now, $2 batch size, $3 lease owner, $4 lease end. The inner WHERE repeats the partial index predicate
     /// (status IN ('PENDING', 'FAILED')) literally, so the planner reads only the due-records index, whatever the size of
     /// the SENT history. The UPDATE sets only locked_by and locked_until, which no index holds or filters on, so it is a
@@ -225,6 +241,8 @@ internal sealed class PostgreSqlOutboxSql : OutboxStoreSql
         string qTable = Quote(table);
         Insert = Expand(InsertTemplate, qSchema, qTable);
         InsertNotify = Expand(InsertNotifyTemplate, qSchema, qTable);
+        InsertMany = Expand(InsertManyTemplate, qSchema, qTable);
+        InsertManyNotify = Expand(InsertManyNotifyTemplate, qSchema, qTable);
         Claim = Expand(ClaimTemplate, qSchema, qTable);
         ClaimPerAggregate = Expand(ClaimPerAggregateTemplate, qSchema, qTable).Replace(DeadLetterRuleToken, "", StringComparison.Ordinal);
         ClaimPerAggregateContinue = Expand(ClaimPerAggregateTemplate, qSchema, qTable)
@@ -256,6 +274,8 @@ internal sealed class PostgreSqlOutboxSql : OutboxStoreSql
         [
             new(nameof(InsertTemplate), Insert),
             new(nameof(InsertNotifyTemplate), InsertNotify),
+            new(nameof(InsertManyTemplate), InsertMany),
+            new(nameof(InsertManyNotifyTemplate), InsertManyNotify),
             new(nameof(ClaimTemplate), Claim),
             new(nameof(ClaimPerAggregateTemplate), ClaimPerAggregate),
             new(nameof(ClaimPerAggregateTemplate) + "+" + nameof(ContinueAfterDeadLetterRule), ClaimPerAggregateContinue),
@@ -281,6 +301,12 @@ internal sealed class PostgreSqlOutboxSql : OutboxStoreSql
 
     /// <summary>Inserts one record and queues its notification.</summary>
     public string InsertNotify { get; }
+
+    /// <summary>Inserts many records from arrays.</summary>
+    public string InsertMany { get; }
+
+    /// <summary>Inserts many records from arrays and queues one notification.</summary>
+    public string InsertManyNotify { get; }
 
     /// <summary>Lists the page of dead letters after a given ID.</summary>
     public string ListFilteredDeadLettersAfter { get; }

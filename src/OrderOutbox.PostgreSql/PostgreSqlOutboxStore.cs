@@ -162,6 +162,98 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// At most this many payload characters go into one bulk statement; a larger batch is written by several statements
+    /// on the same transaction, so no single protocol message nears PostgreSQL's 1 GB limit.
+    /// </summary>
+    private const long BulkMaxPayloadCharsPerStatement = 64L * 1024 * 1024;
+
+    /// <summary>The bulk insert statement (for tests).</summary>
+    internal string BulkInsertSqlText => _sql.InsertMany;
+
+    /// <inheritdoc/>
+    /// <remarks>
+    /// One <c>INSERT … SELECT FROM unnest(arrays)</c> for the whole list — one round trip — unless its payloads exceed
+    /// 64 Mi characters, then one such statement per 64 Mi. With notifications on, the first statement queues the one
+    /// wake-up of the call.
+    /// </remarks>
+    public async Task EnqueueManyAsync(DbTransaction transaction, IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        OutboxEntryRules.ValidateBatch(entries, nameof(entries));
+        NpgsqlConnection connection = OpenConnectionOf(transaction);
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        bool notify = _notificationLimiter?.ShouldNotify() == true;
+        int start = 0;
+        while (start < entries.Count)
+        {
+            int end = start;
+            long chars = 0;
+            while (end < entries.Count && (end == start || chars + entries[end].Payload.Length <= BulkMaxPayloadCharsPerStatement))
+            {
+                chars += entries[end].Payload.Length;
+                end++;
+            }
+
+            await InsertRowsAsync(connection, (NpgsqlTransaction)transaction, entries, start, end - start, notify, cancellationToken).ConfigureAwait(false);
+            notify = false;
+            start = end;
+        }
+    }
+
+    private async Task InsertRowsAsync(
+        NpgsqlConnection connection, NpgsqlTransaction transaction, IReadOnlyList<OutboxEntry> entries, int start, int count, bool notify, CancellationToken cancellationToken)
+    {
+        var ids = new Guid[count];
+        var messageTypes = new string[count];
+        var aggregateIds = new string?[count];
+        var payloads = new string[count];
+        var headers = new string?[count];
+        var createdAt = new DateTimeOffset[count];
+        for (int i = 0; i < count; i++)
+        {
+            OutboxEntry entry = entries[start + i];
+            ids[i] = entry.Id;
+            messageTypes[i] = entry.MessageType;
+            aggregateIds[i] = entry.AggregateId;
+            payloads[i] = entry.Payload;
+            headers[i] = StorableText.Escape(entry.Headers);
+            createdAt[i] = entry.CreatedAt.ToUniversalTime();
+        }
+
+        NpgsqlCommand command;
+        try
+        {
+            command = new NpgsqlCommand(notify ? _sql.InsertManyNotify : _sql.InsertMany, connection, transaction);
+        }
+        catch (InvalidOperationException ex)
+        {
+            throw new ArgumentException(
+                "The transaction is already committed or rolled back: enqueue on the open transaction of the business change, before CommitAsync.",
+                nameof(transaction),
+                ex);
+        }
+
+        // As the single enqueue: the caller's connection decides the command timeout.
+        using var commandScope = command;
+        command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = messageTypes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = aggregateIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = payloads, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = headers, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<DateTimeOffset[]> { TypedValue = createdAt, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        if (notify)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = _notificationChannel });
+        }
+
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
     /// <inheritdoc/>
     public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(
         int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)

@@ -65,6 +65,27 @@ internal sealed class SqlServerOutboxSql : OutboxStoreSql
         VALUES (@id, @message_type, @aggregate_id, @payload, @headers, 'PENDING', 0, @created_at, @created_at);
         """;
 
+    /// <summary>
+    /// Inserts a batch of records from a JSON array (<c>@entries</c>, written by the store). <c>ORDER BY</c> the array index
+    /// makes the identity <c>seq</c> follow the input order, so per-aggregate ordering sees the records in the order given.
+    /// </summary>
+    internal const string InsertManyTemplate =
+        """
+        INSERT INTO [$(OutboxSchema)].[$(OutboxTable)]
+            (id, message_type, aggregate_id, payload, headers, status, retry_count, next_attempt_at, created_at)
+        SELECT r.id, r.message_type, r.aggregate_id, r.payload, r.headers, 'PENDING', 0, r.created_at, r.created_at
+        FROM OPENJSON(@entries) AS j
+        CROSS APPLY OPENJSON(j.[value]) WITH (
+            id           uniqueidentifier  '$.id',
+            message_type nvarchar(200)     '$.type',
+            aggregate_id nvarchar(450)     '$.aggregate',
+            payload      nvarchar(max)     '$.payload',
+            headers      nvarchar(max)     '$.headers',
+            created_at   datetimeoffset(7) '$.created'
+        ) AS r
+        ORDER BY CAST(j.[key] AS int);
+        """;
+
     internal const string ClaimTemplate =
         $"""
         WITH due AS (
@@ -253,6 +274,7 @@ internal sealed class SqlServerOutboxSql : OutboxStoreSql
     public SqlServerOutboxSql(string schema, string table, TimeSpan commandTimeout)
     {
         Insert = Expand(InsertTemplate, schema, table);
+        InsertMany = Expand(InsertManyTemplate, schema, table);
         Claim = Expand(ClaimTemplate, schema, table);
         ClaimPerAggregate = Expand(ClaimPerAggregateTemplate, schema, table);
         ClaimPerAggregateContinue = Expand(ClaimPerAggregateContinueTemplate, schema, table);
@@ -271,6 +293,7 @@ internal sealed class SqlServerOutboxSql : OutboxStoreSql
         All =
         [
             new(nameof(InsertTemplate), Insert),
+            new(nameof(InsertManyTemplate), InsertMany),
             new(nameof(ClaimTemplate), Claim),
             new(nameof(ClaimPerAggregateTemplate), ClaimPerAggregate),
             new(nameof(ClaimPerAggregateContinueTemplate), ClaimPerAggregateContinue),
@@ -286,6 +309,9 @@ internal sealed class SqlServerOutboxSql : OutboxStoreSql
             new(nameof(SchemaResourceName), Schema),
         ];
     }
+
+    /// <summary>Inserts a batch of records from a JSON array.</summary>
+    public string InsertMany { get; }
 
     /// <summary>Every statement the store executes, keyed by the template (or resource) it comes from.</summary>
     public IReadOnlyList<KeyValuePair<string, string>> All { get; }

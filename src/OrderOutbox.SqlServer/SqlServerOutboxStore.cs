@@ -115,6 +115,71 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// One <c>INSERT … SELECT FROM OPENJSON(@entries)</c> per <see cref="InsertManyRows"/> records (a single nvarchar(max)
+    /// parameter, so SQL Server's 2,100-parameter limit never applies), on the caller's transaction.
+    /// </remarks>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="transaction"/> is not a <see cref="SqlTransaction"/>, or its connection is not open; or an entry breaks
+    /// <see cref="OutboxEntryRules"/> (the message names its index) — checked before any SQL runs.
+    /// </exception>
+    public async Task EnqueueManyAsync(DbTransaction transaction, IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        OutboxEntryRules.ValidateBatch(entries, nameof(entries));
+        SqlTransaction sqlTransaction = StoreTransaction.Require<SqlTransaction>(transaction, "SQL Server");
+        SqlConnection connection = sqlTransaction.Connection!;
+        for (int start = 0; start < entries.Count; start += InsertManyRows)
+        {
+            string json = EntriesJson(entries, start, Math.Min(InsertManyRows, entries.Count - start));
+            await connection.ExecuteAsync(new CommandDefinition(
+                    _sql.InsertMany, new { entries = LongText(json) }, sqlTransaction, _commandTimeoutSeconds, cancellationToken: cancellationToken))
+                .ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Records per bulk insert statement.</summary>
+    internal const int InsertManyRows = 1000;
+
+    /// <summary>Serialises entries as the JSON array that <see cref="SqlServerOutboxSql.InsertManyTemplate"/> reads.</summary>
+    /// <param name="entries">The entries.</param>
+    /// <param name="start">The first entry to write.</param>
+    /// <param name="count">How many to write.</param>
+    /// <returns>The JSON text.</returns>
+    internal static string EntriesJson(IReadOnlyList<OutboxEntry> entries, int start, int count)
+    {
+        var buffer = new ArrayBufferWriter<byte>(count * 256);
+        using (var writer = new Utf8JsonWriter(buffer, new JsonWriterOptions { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }))
+        {
+            writer.WriteStartArray();
+            for (int i = start; i < start + count; i++)
+            {
+                OutboxEntry entry = entries[i];
+                writer.WriteStartObject();
+                writer.WriteString("id", entry.Id);
+                writer.WriteString("type", entry.MessageType);
+                if (entry.AggregateId is { } aggregateId)
+                {
+                    writer.WriteString("aggregate", aggregateId);
+                }
+
+                writer.WriteString("payload", entry.Payload);
+                if (StorableText.Escape(entry.Headers) is { } headers)
+                {
+                    writer.WriteString("headers", headers);
+                }
+
+                writer.WriteString("created", TimeText(entry.CreatedAt));
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
         => ClaimAsync(batchSize, leaseOwner, now, leaseUntil, ClaimOrdering.Unordered, cancellationToken);
 

@@ -80,6 +80,83 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
     }
 
     /// <inheritdoc />
+    /// <remarks>
+    /// Multi-row <c>INSERT … VALUES</c> statements of <see cref="SqliteOutboxSql.InsertManyRows"/> rows each (one prepared
+    /// statement re-run per full chunk, one more for the rest), on the caller's transaction.
+    /// </remarks>
+    /// <exception cref="ArgumentException">
+    /// <paramref name="transaction"/> is not a <see cref="SqliteTransaction"/>, or its connection is not open; or an entry breaks
+    /// <see cref="OutboxEntryRules"/> (the message names its index) — checked before any SQL runs.
+    /// </exception>
+    public async Task EnqueueManyAsync(DbTransaction transaction, IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        OutboxEntryRules.ValidateBatch(entries, nameof(entries));
+        SqliteTransaction sqliteTransaction = StoreTransaction.Require<SqliteTransaction>(transaction, "SQLite");
+        if (entries.Count == 0)
+        {
+            return;
+        }
+
+        SqliteConnection connection = sqliteTransaction.Connection!;
+        int full = entries.Count / SqliteOutboxSql.InsertManyRows;
+        int start = 0;
+        if (full > 0)
+        {
+            using SqliteCommand command = InsertManyCommand(connection, sqliteTransaction, _sql.InsertManyFull, SqliteOutboxSql.InsertManyRows);
+            for (int chunk = 0; chunk < full; chunk++)
+            {
+                SetInsertManyValues(command, entries, start, SqliteOutboxSql.InsertManyRows);
+                await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                start += SqliteOutboxSql.InsertManyRows;
+            }
+        }
+
+        int rest = entries.Count - start;
+        if (rest > 0)
+        {
+            using SqliteCommand command = InsertManyCommand(connection, sqliteTransaction, _sql.InsertMany(rest), rest);
+            SetInsertManyValues(command, entries, start, rest);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private static SqliteCommand InsertManyCommand(SqliteConnection connection, SqliteTransaction transaction, string sql, int rows)
+    {
+        SqliteCommand command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        for (int i = 0; i < rows; i++)
+        {
+            string n = i.ToString(CultureInfo.InvariantCulture);
+            command.Parameters.Add("@i" + n, SqliteType.Text);
+            command.Parameters.Add("@t" + n, SqliteType.Text);
+            command.Parameters.Add("@a" + n, SqliteType.Text);
+            command.Parameters.Add("@p" + n, SqliteType.Text);
+            command.Parameters.Add("@h" + n, SqliteType.Text);
+            command.Parameters.Add("@c" + n, SqliteType.Integer);
+        }
+
+        return command;
+    }
+
+    private static void SetInsertManyValues(SqliteCommand command, IReadOnlyList<OutboxEntry> entries, int start, int rows)
+    {
+        SqliteParameterCollection parameters = command.Parameters;
+        for (int i = 0; i < rows; i++)
+        {
+            OutboxEntry entry = entries[start + i];
+            int p = i * 6;
+            parameters[p].Value = IdText(entry.Id);
+            parameters[p + 1].Value = entry.MessageType;
+            parameters[p + 2].Value = (object?)entry.AggregateId ?? DBNull.Value;
+            parameters[p + 3].Value = entry.Payload;
+            parameters[p + 4].Value = (object?)StorableText.Escape(entry.Headers) ?? DBNull.Value;
+            parameters[p + 5].Value = entry.CreatedAt.UtcTicks;
+        }
+    }
+
+    /// <inheritdoc />
     public Task<IReadOnlyList<OutboxMessage>> ClaimAsync(int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, CancellationToken cancellationToken = default)
         => ClaimAsync(batchSize, leaseOwner, now, leaseUntil, ClaimOrdering.Unordered, cancellationToken);
 

@@ -37,6 +37,32 @@ public interface IOutboxStore
     Task EnqueueAsync(DbTransaction transaction, OutboxEntry entry, CancellationToken cancellationToken = default);
 
     /// <summary>
+    /// Inserts <paramref name="entries"/> as <c>PENDING</c> records on the caller's <paramref name="transaction"/>, as
+    /// <see cref="EnqueueAsync"/> inserts one, in as few round trips as the database allows. Every entry is checked with
+    /// <see cref="Storage.OutboxEntryRules.ValidateBatch"/> before any SQL runs, so one bad entry writes nothing; an empty
+    /// list runs no SQL. The store does not commit, roll back or dispose the transaction.
+    /// </summary>
+    /// <remarks>
+    /// The built-in stores write the whole list in one statement (PostgreSQL) or in statements of many rows each (SQL
+    /// Server, SQLite). This default implementation, for stores that do not override it, checks every entry and then
+    /// calls <see cref="EnqueueAsync"/> once per entry.
+    /// </remarks>
+    /// <param name="transaction">An open transaction of this store's provider.</param>
+    /// <param name="entries">The records to insert, in order.</param>
+    /// <param name="cancellationToken">Cancels the insert.</param>
+    /// <returns>A task that completes when every record is inserted.</returns>
+    /// <exception cref="ArgumentException">As for <see cref="EnqueueAsync"/>; for a bad entry the message names its index.</exception>
+    async Task EnqueueManyAsync(DbTransaction transaction, IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        Storage.OutboxEntryRules.ValidateBatch(entries, nameof(entries));
+        for (int i = 0; i < entries.Count; i++)
+        {
+            await EnqueueAsync(transaction, entries[i], cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
     /// Atomically leases up to <paramref name="batchSize"/> due records, oldest <c>next_attempt_at</c> first,
     /// to the claim token <paramref name="leaseOwner"/> until <paramref name="leaseUntil"/>, and returns them.
     /// The status is not changed by a claim.

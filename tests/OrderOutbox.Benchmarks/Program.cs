@@ -8,8 +8,8 @@ using OrderOutbox.Benchmarks.Scenarios;
 // OrderOutbox benchmark harness (issue 7). See docs/benchmarks.md.
 //   dotnet run -c Release --project tests/OrderOutbox.Benchmarks -- [--quick] [--only a,b] [--skip a,b] [--pg <cs>] [--out dir] [--publish]
 //   dotnet run -c Release --project tests/OrderOutbox.Benchmarks -- bdn [BenchmarkDotNet args]   (enqueue cost with BenchmarkDotNet)
-// Scenarios: enqueue, floor, ef-enqueue, writers, writers-dispatching, drain, sqlite-drain, signing, recovery, diagnostics, ratelimit,
-// history, latency, latency-remote, idle, memory, statistics, ordering (and the raw baselines inside drain).
+// Scenarios: enqueue, floor, ef-enqueue, bulk, writers, writers-dispatching, drain, sqlite-drain, signing, recovery, diagnostics,
+// ratelimit, history, latency, latency-remote, idle, memory, statistics, ordering (and the raw baselines inside drain).
 if (args.Length > 0 && args[0] == "bdn")
 {
 #if NO_OUTBOX
@@ -77,6 +77,7 @@ var scenarios = new List<(string Name, Func<BenchContext, Task> Run)>
     ("enqueue", EnqueueScenario.RunAsync),
     ("floor", FloorScenario.RunAsync),
     ("ef-enqueue", EfEnqueueScenario.RunAsync),
+    ("bulk", BulkEnqueueScenario.RunAsync),
     ("writers", WritersScenario.RunAsync),
     ("writers-dispatching", WritersDispatchingScenario.RunAsync),
     ("drain", DrainScenario.RunAsync),

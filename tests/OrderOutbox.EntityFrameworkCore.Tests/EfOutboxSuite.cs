@@ -136,6 +136,56 @@ public abstract class EfOutboxSuite<TFixture>(TFixture fixture) : IClassFixture<
     }
 
     [Fact]
+    public async Task EnqueueMany_and_EnqueueJson_write_every_record_exactly_with_the_order_in_input_order()
+    {
+        await using EfTestScope scope = await EfTestScope.StartAsync(Fixture, Time, cancellationToken: Ct);
+        byte[] raw = Encoding.UTF8.GetBytes("{ \"zeta\" : 1 ,\n \"note\": \"Käse 🧀\" }");
+        OutboxItem<OrderCompleted>[] items = Enumerable.Range(0, 300).Select(i => new OutboxItem<OrderCompleted>("order.completed", new OrderCompleted("o-" + i, "u", i), "o-" + i)).ToArray();
+
+        Guid rawId;
+        Guid textId;
+        IReadOnlyList<Guid> ids;
+        await using (OrdersDb db = scope.NewContext())
+        {
+            db.Orders.Add(new Order { Id = "o-1", Status = "COMPLETED", Quantity = 2 });
+            rawId = db.Outbox().EnqueueJson("order.raw", raw, "o-1");
+            textId = db.Outbox().EnqueueJson("order.raw", "[1 , 2]");
+            ids = db.Outbox().EnqueueMany(items);
+            await db.SaveChangesAsync(Ct);
+        }
+
+        ids.Should().HaveCount(300);
+        Encoding.UTF8.GetBytes((await scope.Admin.GetAsync(rawId, Ct))!.Payload).Should().Equal(raw);
+        (await scope.Admin.GetAsync(textId, Ct))!.Payload.Should().Be("[1 , 2]");
+        for (int i = 0; i < ids.Count; i += 37)
+        {
+            OutboxMessage record = (await scope.Admin.GetAsync(ids[i], Ct))!;
+            record.AggregateId.Should().Be("o-" + i);
+            Encoding.UTF8.GetBytes(record.Payload).Should().Equal(JsonSerializer.SerializeToUtf8Bytes(items[i].Payload, Web));
+        }
+
+        ids.Should().BeInAscendingOrder(Comparer<Guid>.Create((a, b) => string.CompareOrdinal(a.ToString(), b.ToString())));
+        (await scope.Admin.GetStatisticsAsync(Ct)).Pending.Should().Be(302);
+    }
+
+    [Fact]
+    public async Task EnqueueMany_with_a_bad_item_adds_nothing_and_EnqueueJson_refuses_invalid_JSON()
+    {
+        await using EfTestScope scope = await EfTestScope.StartAsync(Fixture, Time, cancellationToken: Ct);
+        await using OrdersDb db = scope.NewContext();
+        OutboxItem<OrderCompleted>[] items = [new("order.completed", new OrderCompleted("o-1", "u", 1)), new("", new OrderCompleted("o-2", "u", 1))];
+
+        Action many = () => db.Outbox().EnqueueMany(items);
+        Action json = () => db.Outbox().EnqueueJson("order.raw", "{\"a\":");
+
+        many.Should().Throw<ArgumentException>().Which.Message.Should().Contain("Item 1 of the batch");
+        json.Should().Throw<ArgumentException>().Which.ParamName.Should().Be("json");
+        db.ChangeTracker.Entries().Should().BeEmpty("nothing of the refused calls was added");
+        await db.SaveChangesAsync(Ct);
+        (await scope.Admin.GetStatisticsAsync(Ct)).Pending.Should().Be(0);
+    }
+
+    [Fact]
     public async Task A_rolled_back_transaction_writes_neither_the_order_nor_the_record()
     {
         await using EfTestScope scope = await EfTestScope.StartAsync(Fixture, Time, cancellationToken: Ct);

@@ -27,6 +27,33 @@ public static class OutboxEntryRules
         ValidateAggregateId(entry.AggregateId, paramName);
     }
 
+    /// <summary>
+    /// Throws when <paramref name="entries"/> is <see langword="null"/>, or when any entry is <see langword="null"/> or
+    /// breaks <see cref="Validate"/>; every entry is checked before the caller writes any of them.
+    /// </summary>
+    /// <param name="entries">The records of a bulk enqueue.</param>
+    /// <param name="paramName">The caller's parameter name.</param>
+    /// <exception cref="ArgumentNullException"><paramref name="entries"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">An entry is <see langword="null"/> or breaks a rule; the message names its index.</exception>
+    public static void ValidateBatch(IReadOnlyList<OutboxEntry> entries, string paramName)
+    {
+        ArgumentNullException.ThrowIfNull(entries, paramName);
+        for (int i = 0; i < entries.Count; i++)
+        {
+            try
+            {
+                Validate(entries[i], paramName);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture, $"Entry {i} of the batch is refused and nothing was written: {ex.Message}"),
+                    paramName,
+                    ex);
+            }
+        }
+    }
+
     /// <summary>Throws unless <paramref name="messageType"/> is 1 to 200 characters of printable text, not all white space.</summary>
     /// <param name="messageType">The message type, for example <c>order.completed</c>.</param>
     /// <param name="paramName">The caller's parameter name.</param>

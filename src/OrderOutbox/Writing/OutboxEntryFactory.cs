@@ -72,7 +72,7 @@ public sealed class OutboxEntryFactory
     public OutboxEntry Create<T>(T payload)
     {
         RequirePayload(payload);
-        return Create(MessageTypeOf(payload.GetType()), payload, aggregateId: null);
+        return Create(MessageTypeOfPayload(payload), payload, aggregateId: null);
     }
 
     /// <summary>Creates the record of <paramref name="payload"/> with an explicit message type.</summary>
@@ -85,31 +85,176 @@ public sealed class OutboxEntryFactory
     /// <exception cref="ArgumentException">The message type or aggregate ID breaks <see cref="OutboxEntryRules"/>, or the payload cannot be serialised or is too large.</exception>
     public OutboxEntry Create<T>(string messageType, T payload, string? aggregateId = null)
     {
+        OutboxEntry entry = Build(messageType, payload, aggregateId, _timeProvider.GetUtcNow(), previousId: null);
+        _metrics?.Enqueued(messageType);
+        return entry;
+    }
+
+    /// <summary>
+    /// Creates the records of a bulk enqueue, in input order, with message IDs that increase in that order. Every item
+    /// is checked (and serialised) before any record is returned, so one bad item refuses the whole batch.
+    /// </summary>
+    /// <typeparam name="T">The payload type (<see cref="OutboxJson"/> for payloads that are already JSON).</typeparam>
+    /// <param name="items">The items.</param>
+    /// <returns>The new records, all due now, in the order of <paramref name="items"/> (empty for no item).</returns>
+    /// <exception cref="ArgumentNullException"><paramref name="items"/> is <see langword="null"/>.</exception>
+    /// <exception cref="ArgumentException">An item breaks a rule of <see cref="Create{T}(string, T, string?)"/>; the message names its index.</exception>
+    public IReadOnlyList<OutboxEntry> CreateMany<T>(IEnumerable<OutboxItem<T>> items)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        var entries = items is ICollection<OutboxItem<T>> collection ? new List<OutboxEntry>(collection.Count) : new List<OutboxEntry>();
+        DateTimeOffset now = _timeProvider.GetUtcNow();
+        Guid? previous = null;
+        int index = 0;
+        foreach (OutboxItem<T> item in items)
+        {
+            OutboxEntry entry;
+            try
+            {
+                entry = Build(item.MessageType, item.Payload, item.AggregateId, now, previous);
+            }
+            catch (ArgumentException ex)
+            {
+                throw new ArgumentException(
+                    string.Create(CultureInfo.InvariantCulture, $"Item {index} of the batch is refused and nothing was written: {ex.Message}"),
+                    nameof(items),
+                    ex);
+            }
+
+            entries.Add(entry);
+            previous = entry.Id;
+            index++;
+        }
+
+        if (_metrics is not null)
+        {
+            foreach (OutboxEntry entry in entries)
+            {
+                _metrics.Enqueued(entry.MessageType);
+            }
+        }
+
+        return entries;
+    }
+
+    /// <summary>Checks the input and builds the record, without counting it.</summary>
+    /// <param name="messageType">The message type.</param>
+    /// <param name="payload">The payload (an <see cref="OutboxJson"/> is taken as it is).</param>
+    /// <param name="aggregateId">The business key, or <see langword="null"/>.</param>
+    /// <param name="now">The enqueue time.</param>
+    /// <param name="previousId">The ID of the previous record of the same batch, so this one sorts after it; <see langword="null"/> for none.</param>
+    private OutboxEntry Build<T>(string messageType, T payload, string? aggregateId, DateTimeOffset now, Guid? previousId)
+    {
         RequirePayload(payload);
         OutboxEntryRules.ValidateMessageType(messageType, nameof(messageType));
         OutboxEntryRules.ValidateAggregateId(aggregateId, nameof(aggregateId));
         OutboxRouteCheck.Require(_router, messageType, nameof(messageType));
 
-        byte[] utf8 = Serialize(payload);
-        if (utf8.Length > _options.MaxPayloadBytes)
+        string json;
+        int utf8Length;
+        if (payload is OutboxJson raw)
+        {
+            json = raw.Json;
+            utf8Length = raw.Utf8Length;
+        }
+        else
+        {
+            byte[] utf8 = Serialize(payload);
+            utf8Length = utf8.Length;
+            json = utf8Length <= _options.MaxPayloadBytes ? Encoding.UTF8.GetString(utf8) : string.Empty;
+        }
+
+        if (utf8Length > _options.MaxPayloadBytes)
         {
             throw new ArgumentException(
                 string.Create(
                     CultureInfo.InvariantCulture,
-                    $"The serialised payload of type {payload.GetType().FullName} is {utf8.Length:N0} bytes; OutboxOptions.MaxPayloadBytes allows at most {_options.MaxPayloadBytes:N0} bytes (configurable from 1 to 67,108,864)."),
+                    $"The serialised payload of type {payload.GetType().FullName} is {utf8Length:N0} bytes; OutboxOptions.MaxPayloadBytes allows at most {_options.MaxPayloadBytes:N0} bytes (configurable from 1 to 67,108,864)."),
                 nameof(payload));
         }
 
-        DateTimeOffset now = _timeProvider.GetUtcNow();
-        var entry = new OutboxEntry(
-            MessageId.NewId(now),
+        return new OutboxEntry(
+            NextId(now, previousId),
             messageType,
             aggregateId,
-            Encoding.UTF8.GetString(utf8),
+            json,
             TraceHeaders.Capture(Activity.Current),
             now);
-        _metrics?.Enqueued(messageType);
-        return entry;
+    }
+
+    /// <summary>
+    /// A new message ID of <paramref name="now"/> that sorts after <paramref name="previousId"/>: once a batch has used up a
+    /// millisecond's 4,096 IDs the generator borrows the next millisecond, and later IDs of the batch must follow it there.
+    /// </summary>
+    /// <param name="now">The enqueue time.</param>
+    /// <param name="previousId">The previous ID of the batch, or <see langword="null"/>.</param>
+    /// <returns>The ID.</returns>
+    internal static Guid NextId(DateTimeOffset now, Guid? previousId)
+    {
+        if (previousId is { } previous)
+        {
+            DateTimeOffset previousTime = MessageId.GetTimestamp(previous);
+            if (previousTime > now)
+            {
+                now = previousTime;
+            }
+        }
+
+        Guid id = MessageId.NewId(now);
+
+        // Another thread may have made an ID of a later millisecond meanwhile; the generator then starts a random counter,
+        // which can sort before the batch's previous ID. The successor of the previous ID keeps the batch in input order.
+        return previousId is { } last && id.CompareTo(last) <= 0 ? Successor(last) : id;
+    }
+
+    /// <summary>
+    /// The next UUIDv7 after <paramref name="previous"/>: its 62 random bits plus one, carrying into the 12-bit counter and
+    /// then into the 48-bit millisecond timestamp; version and variant bits kept.
+    /// </summary>
+    /// <param name="previous">A UUIDv7.</param>
+    /// <returns>The smallest UUIDv7 greater than <paramref name="previous"/>.</returns>
+    internal static Guid Successor(Guid previous)
+    {
+        Span<byte> b = stackalloc byte[16];
+        previous.TryWriteBytes(b, bigEndian: true, out _);
+        for (int i = 15; i >= 9; i--)
+        {
+            if (++b[i] != 0)
+            {
+                return new Guid(b, bigEndian: true);
+            }
+        }
+
+        int low6 = (b[8] & 0x3F) + 1;
+        if (low6 <= 0x3F)
+        {
+            b[8] = (byte)((b[8] & 0xC0) | low6);
+            return new Guid(b, bigEndian: true);
+        }
+
+        b[8] = (byte)(b[8] & 0xC0);
+        if (++b[7] != 0)
+        {
+            return new Guid(b, bigEndian: true);
+        }
+
+        int counterHigh = (b[6] & 0x0F) + 1;
+        if (counterHigh <= 0x0F)
+        {
+            b[6] = (byte)(0x70 | counterHigh);
+            return new Guid(b, bigEndian: true);
+        }
+
+        b[6] = 0x70;
+        for (int i = 5; i >= 0; i--)
+        {
+            if (++b[i] != 0)
+            {
+                break;
+            }
+        }
+
+        return new Guid(b, bigEndian: true);
     }
 
     /// <summary>The message type of a payload type: its <see cref="OutboxMessageTypeAttribute"/>, else its name.</summary>
@@ -121,6 +266,19 @@ public sealed class OutboxEntryFactory
         return MessageTypes.GetOrAdd(
             payloadType,
             static t => t.GetCustomAttribute<OutboxMessageTypeAttribute>(inherit: false)?.MessageType ?? t.Name);
+    }
+
+    /// <summary>The message type of a payload without an explicit one; an <see cref="OutboxJson"/> has none and is refused.</summary>
+    internal static string MessageTypeOfPayload(object payload)
+    {
+        if (payload is OutboxJson)
+        {
+            throw new ArgumentException(
+                "A payload that is already JSON (OutboxJson) has no message type of its own: pass one, for example EnqueueJsonAsync(transaction, \"order.completed\", json).",
+                nameof(payload));
+        }
+
+        return MessageTypeOf(payload.GetType());
     }
 
     /// <summary>Throws the writer's <see cref="ArgumentNullException"/> for a <see langword="null"/> payload.</summary>

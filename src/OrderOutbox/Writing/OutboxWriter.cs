@@ -32,7 +32,7 @@ internal sealed class OutboxWriter : IOutboxWriter
     public Task<Guid> EnqueueAsync<T>(DbTransaction transaction, T payload, CancellationToken cancellationToken = default)
     {
         OutboxEntryFactory.RequirePayload(payload);
-        return EnqueueAsync(transaction, OutboxEntryFactory.MessageTypeOf(payload.GetType()), payload, aggregateId: null, cancellationToken);
+        return EnqueueAsync(transaction, OutboxEntryFactory.MessageTypeOfPayload(payload), payload, aggregateId: null, cancellationToken);
     }
 
     /// <inheritdoc />
@@ -50,6 +50,37 @@ internal sealed class OutboxWriter : IOutboxWriter
         SignalEnqueued();
         return entry.Id;
     }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<Guid>> EnqueueManyAsync<T>(DbTransaction transaction, IEnumerable<OutboxItem<T>> items, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(items);
+        ValidateTransaction(transaction);
+
+        // Every item is checked and serialised here, before the store sees any of them: nothing is half-written.
+        IReadOnlyList<OutboxEntry> entries = _entries.CreateMany(items);
+        if (entries.Count == 0)
+        {
+            return Array.Empty<Guid>();
+        }
+
+        await _store.EnqueueManyAsync(transaction, entries, cancellationToken).ConfigureAwait(false);
+        var ids = new Guid[entries.Count];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            ids[i] = entries[i].Id;
+        }
+
+        return ids;
+    }
+
+    /// <inheritdoc />
+    public Task<Guid> EnqueueJsonAsync(DbTransaction transaction, string messageType, ReadOnlyMemory<byte> utf8Json, string? aggregateId = null, CancellationToken cancellationToken = default)
+        => EnqueueAsync(transaction, messageType, OutboxJson.FromUtf8(utf8Json, nameof(utf8Json)), aggregateId, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<Guid> EnqueueJsonAsync(DbTransaction transaction, string messageType, string json, string? aggregateId = null, CancellationToken cancellationToken = default)
+        => EnqueueAsync(transaction, messageType, OutboxJson.FromString(json, nameof(json)), aggregateId, cancellationToken);
 
     /// <summary>
     /// Tells this process's dispatcher (when it runs here) that a record was enqueued, so it claims shortly after the

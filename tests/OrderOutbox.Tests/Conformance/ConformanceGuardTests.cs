@@ -43,7 +43,7 @@ public sealed class ConformanceGuardTests
         Type[] types = typeof(ConformanceGuardTests).Assembly.GetTypes();
 
         ConformanceSuites(types).Select(t => t.Name).Should().Contain(
-            ["EnqueueConformanceTests`1", "ClaimConformanceTests`1", "OutcomeConformanceTests`1", "AdminConformanceTests`1", "SchemaConformanceTests`1", "ReplayConformanceTests`1"]);
+            ["EnqueueConformanceTests`1", "BulkEnqueueConformanceTests`1", "ClaimConformanceTests`1", "OutcomeConformanceTests`1", "AdminConformanceTests`1", "SchemaConformanceTests`1", "ReplayConformanceTests`1"]);
         types.Should().Contain(t => t.IsClass && !t.IsAbstract && typeof(IOutboxStoreFixture).IsAssignableFrom(t));
     }
 

@@ -20,3 +20,6 @@ public sealed class InMemoryReplayConformanceTests(InMemoryOutboxStoreFixture fi
 
 public sealed class InMemoryOrderingConformanceTests(InMemoryOutboxStoreFixture fixture)
     : OrderingConformanceTests<InMemoryOutboxStoreFixture>(fixture);
+
+public sealed class InMemoryBulkEnqueueConformanceTests(InMemoryOutboxStoreFixture fixture)
+    : BulkEnqueueConformanceTests<InMemoryOutboxStoreFixture>(fixture);

@@ -130,6 +130,71 @@ public abstract class EndToEndTests<TFixture> : IClassFixture<TFixture>
     }
 
     [Fact]
+    public async Task Raw_JSON_and_bulk_enqueued_records_arrive_once_each_byte_for_byte_and_a_rolled_back_batch_never()
+    {
+        await using EndToEndHost host = await StartHostAsync(o => o.PollingInterval = ShortPoll);
+        byte[] raw = Encoding.UTF8.GetBytes("{ \"zeta\" : 1,\n  \"alpha\": \"Käse 🧀 \\u00e9\", \"n\": 1.50 }");
+        const string rawText = "[ {\"b\":null} , 2 ]";
+        var expected = new Dictionary<Guid, byte[]>();
+        await using (DbConnection connection = await Fixture.OpenConnectionAsync(Ct))
+        await using (DbTransaction transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            expected[await host.Writer.EnqueueJsonAsync(transaction, MessageType, raw, "raw-1", Ct)] = raw;
+            expected[await host.Writer.EnqueueJsonAsync(transaction, MessageType, rawText, "raw-2", Ct)] = Encoding.UTF8.GetBytes(rawText);
+
+            OutboxItem<OutboxJson>[] json = Enumerable.Range(0, 50)
+                .Select(i => new OutboxItem<OutboxJson>(MessageType, OutboxJson.FromString($"{{ \"i\" :  {i} , \"k\":\"주문\" }}"), "bulk-" + i))
+                .ToArray();
+            IReadOnlyList<Guid> jsonIds = await host.Writer.EnqueueManyAsync(transaction, json, Ct);
+            OutboxItem<OrderCompleted>[] orders = Enumerable.Range(0, 20).Select(i => new OutboxItem<OrderCompleted>(MessageType, NewOrder(i), "order-" + i)).ToArray();
+            IReadOnlyList<Guid> orderIds = await host.Writer.EnqueueManyAsync(transaction, orders, Ct);
+            for (int i = 0; i < json.Length; i++)
+            {
+                expected[jsonIds[i]] = Encoding.UTF8.GetBytes(json[i].Payload.Json);
+            }
+
+            for (int i = 0; i < orders.Length; i++)
+            {
+                expected[orderIds[i]] = JsonSerializer.SerializeToUtf8Bytes(orders[i].Payload, Json);
+            }
+
+            await transaction.CommitAsync(Ct);
+        }
+
+        IReadOnlyList<Guid> rolledBack;
+        await using (DbConnection connection = await Fixture.OpenConnectionAsync(Ct))
+        await using (DbTransaction transaction = await connection.BeginTransactionAsync(Ct))
+        {
+            rolledBack = await host.Writer.EnqueueManyAsync(
+                transaction, Enumerable.Range(0, 10).Select(i => new OutboxItem<OutboxJson>(MessageType, OutboxJson.FromString("{}"))), Ct);
+            await transaction.RollbackAsync(Ct);
+        }
+
+        expected.Should().HaveCount(72);
+        await host.Logs.Entries.WaitForAsync(
+            entries => entries.Where(e => e.EventId == EndToEndLogs.SentEventId).Select(e => e.Get("MessageId")).OfType<Guid>().Distinct().Count() >= expected.Count,
+            Deadline,
+            $"{expected.Count} SENT outcomes",
+            entries => $"{entries.Count(e => e.EventId == EndToEndLogs.SentEventId)} SENT outcomes",
+            Ct);
+
+        IReadOnlyList<Delivery> deliveries = host.Receiver.Deliveries;
+        deliveries.Select(d => d.MessageId).Should().BeEquivalentTo(expected.Keys, "exactly the committed records arrive, each once");
+        deliveries.Select(d => d.MessageId).Should().NotIntersectWith(rolledBack);
+        foreach (Delivery delivery in deliveries)
+        {
+            delivery.Body.Should().Equal(expected[delivery.MessageId], "the body is the payload exactly as enqueued");
+        }
+
+        foreach (Guid id in rolledBack)
+        {
+            (await host.Admin.GetAsync(id, Ct)).Should().BeNull("the rolled-back batch was never stored");
+        }
+
+        host.Logs.Problems().Should().BeEmpty();
+    }
+
+    [Fact]
     public async Task A_message_refused_with_503_twice_is_retried_after_its_backoff_and_ends_sent_with_retry_count_2()
     {
         string orders = await CreateOrdersTableAsync(1);

@@ -23,3 +23,6 @@ public sealed class PostgreSqlOrderingConformanceTests(PostgreSqlOutboxStoreFixt
 
 public sealed class PostgreSqlReplayConformanceTests(PostgreSqlOutboxStoreFixture fixture)
     : ReplayConformanceTests<PostgreSqlOutboxStoreFixture>(fixture);
+
+public sealed class PostgreSqlBulkEnqueueConformanceTests(PostgreSqlOutboxStoreFixture fixture)
+    : BulkEnqueueConformanceTests<PostgreSqlOutboxStoreFixture>(fixture);

@@ -22,3 +22,6 @@ public sealed class SqlServerOrderingConformanceTests(SqlServerOutboxStoreFixtur
 
 public sealed class SqlServerReplayConformanceTests(SqlServerOutboxStoreFixture fixture)
     : ReplayConformanceTests<SqlServerOutboxStoreFixture>(fixture);
+
+public sealed class SqlServerBulkEnqueueConformanceTests(SqlServerOutboxStoreFixture fixture)
+    : BulkEnqueueConformanceTests<SqlServerOutboxStoreFixture>(fixture);

@@ -22,3 +22,6 @@ public sealed class SqliteOrderingConformanceTests(SqliteOutboxStoreFixture fixt
 
 public sealed class SqliteReplayConformanceTests(SqliteOutboxStoreFixture fixture)
     : ReplayConformanceTests<SqliteOutboxStoreFixture>(fixture);
+
+public sealed class SqliteBulkEnqueueConformanceTests(SqliteOutboxStoreFixture fixture)
+    : BulkEnqueueConformanceTests<SqliteOutboxStoreFixture>(fixture);

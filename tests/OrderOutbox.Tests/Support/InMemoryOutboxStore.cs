@@ -88,6 +88,36 @@ internal sealed class InMemoryOutboxStore : IOutboxStore, IOutboxAdmin
         return Task.CompletedTask;
     }
 
+    /// <inheritdoc />
+    /// <remarks>Every entry is checked (rules, duplicate IDs) before any joins the transaction's pending records.</remarks>
+    public Task EnqueueManyAsync(DbTransaction transaction, IReadOnlyList<OutboxEntry> entries, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        OutboxEntryRules.ValidateBatch(entries, nameof(entries));
+        FakeDbTransaction fake = StoreTransaction.Require<FakeDbTransaction>(transaction, "in-memory");
+        if (entries.Count == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        InMemoryOutboxTable table = Table;
+        List<OutboxEntry> pending = fake.Pending<OutboxEntry>(table, rows => Insert(table, rows));
+        lock (table.Gate)
+        {
+            var seen = new HashSet<Guid>(pending.Select(e => e.Id));
+            foreach (OutboxEntry entry in entries)
+            {
+                if (table.Rows.ContainsKey(entry.Id) || !seen.Add(entry.Id))
+                {
+                    throw new InvalidOperationException($"duplicate key: a record with ID {entry.Id} already exists");
+                }
+            }
+        }
+
+        pending.AddRange(entries);
+        return Task.CompletedTask;
+    }
+
     /// <summary>Whether an earlier record (by ID text order = UUIDv7 order) of <paramref name="row"/>'s aggregate is unfinished.</summary>
     private static bool HasEarlierUnfinished(InMemoryOutboxTable table, InMemoryOutboxRow row, ClaimOrdering ordering)
         => row.AggregateId is { } aggregate
