@@ -5,7 +5,7 @@ using OrderOutbox.FaultInjection.Tests.Harness;
 namespace OrderOutbox.FaultInjection.Tests.Scenarios;
 
 /// <summary>
-/// Scenario 8, the outage circuit with real worker processes and the real faulty receiver: the receiver is down for
+/// Scenario 7, the outage circuit with real worker processes and the real faulty receiver: the receiver is down for
 /// 20 s, four times what the shortened retry schedule survives (0.2 + 0.4 + 0.8 + 1.6 + 2 s: every record of scenario 5
 /// is dead-lettered in about 5 s), then back. With the circuit on, nothing is dead-lettered, the records' retries are not
 /// spent while it is open (only the calls that opened it and the probes reach the receiver), and everything is delivered

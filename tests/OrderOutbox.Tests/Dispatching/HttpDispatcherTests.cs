@@ -449,4 +449,34 @@ public sealed class HttpDispatcherTests : IAsyncLifetime
         string received = _server.Requests.Single().Headers["traceparent"];
         received.Should().StartWith($"00-{traceId}-").And.NotContain("00f067aa0ba902b7", "the receiver's parent is the dispatch span");
     }
+
+    [Fact]
+    public async Task When_the_dispatch_is_traced_a_stored_tracestate_with_a_line_break_is_not_continued_into_the_request()
+    {
+        const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        string stored = JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["traceparent"] = $"00-{traceId}-00f067aa0ba902b7-01",
+            ["tracestate"] = "congo=t61\r\nX-Injected: 1",
+        });
+        var store = new InMemoryOutboxStore();
+        store.Add(new OutboxEntry(MessageId.NewId(DateTimeOffset.UtcNow), "order.completed", null, "{}", stored, DateTimeOffset.UtcNow.AddSeconds(-1)));
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == "OrderOutbox",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        OutboxProcessor processor = Processors.Create(store, Dispatcher(_server.Url("orders"), time: TimeProvider.System), TimeProvider.System);
+
+        await processor.ProcessOnceAsync(Ct);
+
+        Dictionary<string, string> headers = _server.Requests.Single().Headers;
+        headers["traceparent"].Should().StartWith($"00-{traceId}-", "the trace still continues");
+        headers.Should().NotContainKey("X-Injected");
+        if (headers.TryGetValue("tracestate", out string? sent))
+        {
+            sent.Should().NotContain("X-Injected");
+        }
+    }
 }
