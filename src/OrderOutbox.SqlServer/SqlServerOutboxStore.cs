@@ -95,10 +95,7 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
     /// </exception>
     public async Task EnqueueAsync(DbTransaction transaction, OutboxEntry entry, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(transaction);
-        ArgumentNullException.ThrowIfNull(entry);
-        OutboxEntryRules.Validate(entry, nameof(entry));
-        SqlTransaction sqlTransaction = StoreTransaction.Require<SqlTransaction>(transaction, "SQL Server");
+        SqlTransaction sqlTransaction = StoreTransaction.RequireForEnqueue<SqlTransaction>(transaction, entry, "SQL Server");
         SqlConnection connection = sqlTransaction.Connection!;
 
         var parameters = new
@@ -187,15 +184,7 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
     public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(
         int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, ClaimOrdering ordering, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        string sql = ordering switch
-        {
-            ClaimOrdering.Unordered => _sql.Claim,
-            ClaimOrdering.PerAggregate => _sql.ClaimPerAggregate,
-            ClaimOrdering.PerAggregateContinueAfterDeadLetter => _sql.ClaimPerAggregateContinue,
-            _ => throw new ArgumentOutOfRangeException(nameof(ordering), ordering, "Unknown ClaimOrdering."),
-        };
-        ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
+        string sql = _sql.ClaimFor(ordering, batchSize, leaseOwner);
 
         var parameters = new
         {
@@ -207,19 +196,11 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
         var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var claimed = new List<OutboxMessage>(Math.Min(batchSize, 1024));
             var reader = await connection.ExecuteReaderAsync(Command(sql, parameters, cancellationToken)).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    claimed.Add(ReadMessage(reader));
-                }
+                return await StoredMessages.ReadClaimedAsync(reader, ReadMessage, batchSize, cancellationToken).ConfigureAwait(false);
             }
-
-            // OUTPUT gives no order; hand the records out oldest due first, as they were chosen.
-            claimed.Sort(ClaimOrder.OldestDueFirst);
-            return claimed;
         }
     }
 
@@ -306,16 +287,7 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
         {
             var row = await connection.QuerySingleAsync<(long Pending, long Failed, long Due, long Leased, DateTimeOffset? OldestDue, long DeadLetter, long? TableRows)>(
                 Command(_sql.Statistics, new { now }, cancellationToken)).ConfigureAwait(false);
-            return new OutboxStatistics
-            {
-                Pending = row.Pending,
-                Failed = row.Failed,
-                Due = row.Due,
-                Leased = row.Leased,
-                DeadLetter = row.DeadLetter,
-                OldestDueAge = row.OldestDue is { } oldest ? now - oldest : null,
-                SentEstimate = row.TableRows is { } rows ? Math.Max(0, rows - row.Pending - row.Failed - row.DeadLetter) : null,
-            };
+            return StoreStatistics.From(now, row.Pending, row.Failed, row.Due, row.Leased, row.DeadLetter, row.OldestDue, row.TableRows);
         }
     }
 
@@ -378,17 +350,11 @@ public sealed class SqlServerOutboxStore : IOutboxStore, IOutboxAdmin
         var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         await using (connection.ConfigureAwait(false))
         {
-            var page = new List<OutboxMessage>(Math.Min(limit, 128));
             var reader = await connection.ExecuteReaderAsync(Command(_sql.ListFilteredDeadLetters, parameters, cancellationToken)).ConfigureAwait(false);
             await using (reader.ConfigureAwait(false))
             {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    page.Add(ReadMessage(reader));
-                }
+                return await StoredMessages.ReadAllAsync(reader, ReadMessage, Math.Min(limit, 128), cancellationToken).ConfigureAwait(false);
             }
-
-            return page;
         }
     }
 

@@ -61,10 +61,7 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
     /// </exception>
     public async Task EnqueueAsync(DbTransaction transaction, OutboxEntry entry, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(transaction);
-        ArgumentNullException.ThrowIfNull(entry);
-        OutboxEntryRules.Validate(entry, nameof(entry));
-        SqliteTransaction sqliteTransaction = StoreTransaction.Require<SqliteTransaction>(transaction, "SQLite");
+        SqliteTransaction sqliteTransaction = StoreTransaction.RequireForEnqueue<SqliteTransaction>(transaction, entry, "SQLite");
         SqliteConnection connection = sqliteTransaction.Connection!;
 
         using var command = connection.CreateCommand();
@@ -164,15 +161,7 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
     public async Task<IReadOnlyList<OutboxMessage>> ClaimAsync(
         int batchSize, string leaseOwner, DateTimeOffset now, DateTimeOffset leaseUntil, ClaimOrdering ordering, CancellationToken cancellationToken = default)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        string sql = ordering switch
-        {
-            ClaimOrdering.Unordered => _sql.Claim,
-            ClaimOrdering.PerAggregate => _sql.ClaimPerAggregate,
-            ClaimOrdering.PerAggregateContinueAfterDeadLetter => _sql.ClaimPerAggregateContinue,
-            _ => throw new ArgumentOutOfRangeException(nameof(ordering), ordering, "Unknown ClaimOrdering."),
-        };
-        ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
+        string sql = _sql.ClaimFor(ordering, batchSize, leaseOwner);
 
         using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         using var transaction = connection.BeginTransaction(deferred: false);
@@ -184,19 +173,13 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
         command.Parameters.Add("@now", SqliteType.Integer).Value = now.UtcTicks;
         command.Parameters.Add("@batch_size", SqliteType.Integer).Value = batchSize;
 
-        var claimed = new List<OutboxMessage>(Math.Min(batchSize, 1024));
+        List<OutboxMessage> claimed;
         using (var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
-            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            {
-                claimed.Add(ReadMessage(reader));
-            }
+            claimed = await StoredMessages.ReadClaimedAsync(reader, ReadMessage, batchSize, cancellationToken).ConfigureAwait(false);
         }
 
         transaction.Commit();
-
-        // RETURNING gives no order; hand the records out oldest due first, as they were chosen.
-        claimed.Sort(ClaimOrder.OldestDueFirst);
         return claimed;
     }
 
@@ -336,16 +319,8 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
         var row = await connection.QuerySingleAsync<StatisticsRow>(
             new CommandDefinition(_sql.Statistics, new { now = now.UtcTicks }, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken))
             .ConfigureAwait(false);
-        return new OutboxStatistics
-        {
-            Pending = row.Pending,
-            Failed = row.Failed,
-            Due = row.Due,
-            Leased = row.Leased,
-            DeadLetter = row.DeadLetter,
-            OldestDueAge = row.OldestDue is { } oldest ? now - FromTicks(oldest) : null,
-            SentEstimate = null,
-        };
+        return StoreStatistics.From(
+            now, row.Pending, row.Failed, row.Due, row.Leased, row.DeadLetter, row.OldestDue is { } oldest ? FromTicks(oldest) : null, tableRows: null);
     }
 
     /// <inheritdoc />
@@ -393,16 +368,10 @@ public sealed class SqliteOutboxStore : IOutboxStore, IOutboxAdmin
         using var connection = await OpenAsync(cancellationToken).ConfigureAwait(false);
         var parameters = FilterParameters(filter, after);
         parameters.Add("limit", limit);
-        var page = new List<OutboxMessage>(Math.Min(limit, 128));
         using var reader = await connection.ExecuteReaderAsync(
             new CommandDefinition(_sql.ListFilteredDeadLetters, parameters, commandTimeout: _commandTimeoutSeconds, cancellationToken: cancellationToken))
             .ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            page.Add(ReadMessage(reader));
-        }
-
-        return page;
+        return await StoredMessages.ReadAllAsync(reader, ReadMessage, Math.Min(limit, 128), cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />

@@ -22,4 +22,11 @@ internal sealed partial class HttpDispatcher
 
     [LoggerMessage(EventId = 3006, Level = LogLevel.Information, Message = "Endpoint {Endpoint} answered 429 with Retry-After; nothing is sent to it for {Seconds} s")]
     private partial void LogEndpointPaused(string endpoint, double seconds);
+
+    /// <summary>The value itself is not logged: it may hold line breaks that would forge log lines too.</summary>
+    [LoggerMessage(EventId = 3007, Level = LogLevel.Warning, Message = "The stored {Header} of outbox message {MessageId} holds characters an HTTP header cannot carry (control characters or non-ASCII); it is not sent, the message is")]
+    private partial void LogUnsendableHeader(Guid messageId, string header);
+
+    [LoggerMessage(EventId = 3008, Level = LogLevel.Error, Message = "Outbox message {MessageId} of type {MessageType} has no route and there is no default endpoint: dead-lettered; add the route (HttpDispatcherOptions.Routes) and requeue it")]
+    private partial void LogNoRoute(Guid messageId, string messageType);
 }

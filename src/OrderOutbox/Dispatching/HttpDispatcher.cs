@@ -52,7 +52,10 @@ internal sealed partial class HttpDispatcher : IDispatcher
         ArgumentNullException.ThrowIfNull(message);
         if (!_endpoints.TryGetHttpEndpoint(message.MessageType, out HttpEndpoint? endpoint))
         {
-            return DispatchResult.Transient($"No route for message type '{message.MessageType}': add it to HttpDispatcherOptions.Routes or set HttpDispatcherOptions.DefaultEndpoint.");
+            // A configuration error (the route table changed after the record was stored): retrying cannot help, so it
+            // is dead-lettered at once, to be requeued once the route exists.
+            LogNoRoute(message.Id, message.MessageType);
+            return DispatchResult.Permanent($"No route for message type '{message.MessageType}': add it to HttpDispatcherOptions.Routes or set HttpDispatcherOptions.DefaultEndpoint, then requeue this dead letter.");
         }
 
         TimeSpan paused = endpoint.Limiter.PausedFor();
@@ -193,18 +196,36 @@ internal sealed partial class HttpDispatcher : IDispatcher
         if (current is { IdFormat: ActivityIdFormat.W3C, Id: { } currentId })
         {
             headers.TryAddWithoutValidation(TraceHeaders.TraceParent, currentId);
-            if (!string.IsNullOrEmpty(current.TraceStateString))
-            {
-                headers.TryAddWithoutValidation(TraceHeaders.TraceState, current.TraceStateString);
-            }
+            AddTraceState(headers, message.Id, current.TraceStateString);
         }
         else if (TraceHeaders.TryRead(message.Headers, out string? traceParent, out string? traceState) && traceParent is not null)
         {
-            headers.TryAddWithoutValidation(TraceHeaders.TraceParent, traceParent);
-            if (!string.IsNullOrEmpty(traceState))
+            if (!HeaderValue.IsSendable(traceParent))
             {
-                headers.TryAddWithoutValidation(TraceHeaders.TraceState, traceState);
+                LogUnsendableHeader(message.Id, TraceHeaders.TraceParent); // and its tracestate, meaningless without it
+                return;
             }
+
+            headers.TryAddWithoutValidation(TraceHeaders.TraceParent, traceParent);
+            AddTraceState(headers, message.Id, traceState);
+        }
+    }
+
+    /// <summary>Adds a tracestate (stored, or continued from it by the dispatch span) unless it holds characters a header cannot carry.</summary>
+    private void AddTraceState(HttpRequestHeaders headers, Guid messageId, string? traceState)
+    {
+        if (string.IsNullOrEmpty(traceState))
+        {
+            return;
+        }
+
+        if (HeaderValue.IsSendable(traceState))
+        {
+            headers.TryAddWithoutValidation(TraceHeaders.TraceState, traceState);
+        }
+        else
+        {
+            LogUnsendableHeader(messageId, TraceHeaders.TraceState);
         }
     }
 

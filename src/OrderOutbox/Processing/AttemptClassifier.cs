@@ -63,6 +63,24 @@ internal static class AttemptClassifier
         return Transient(message, type.Name + ": " + exception.Message, null, type.FullName ?? type.Name, backoff, attemptedAt, completedAt);
     }
 
+    /// <summary>
+    /// Reclassifies the failed attempt of a half-open circuit's probe: the endpoint is still down, which says nothing about
+    /// the record, so it is stored <c>FAILED</c> with its retry count unchanged and due at once (the open circuit holds
+    /// it), with the probe's error in <c>last_error</c>.
+    /// </summary>
+    /// <param name="message">The probed record.</param>
+    /// <param name="attempt">How the probe's attempt was classified.</param>
+    /// <param name="endpoint">The endpoint whose circuit stays open.</param>
+    /// <returns>The outcome to store; its telemetry names are the attempt's.</returns>
+    public static AttemptClassification FailedProbe(OutboxMessage message, in AttemptClassification attempt, string endpoint)
+    {
+        OutboxOutcome tried = attempt.Outcome;
+        string error = OutboxText.Storable(
+            $"Circuit probe failed: endpoint '{endpoint}' is still down, its circuit stays open and no retry was spent. {tried.LastError}",
+            MaxErrorLength);
+        return attempt with { Outcome = OutboxOutcome.NotSent(message, tried.AttemptedAt, tried.CompletedAt, tried.CompletedAt, error) };
+    }
+
     private static AttemptClassification Transient(
         OutboxMessage message, string? error, TimeSpan? retryAfter, string errorType, IBackoffPolicy backoff, DateTimeOffset attemptedAt, DateTimeOffset completedAt)
     {

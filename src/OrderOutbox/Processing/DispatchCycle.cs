@@ -376,15 +376,14 @@ internal sealed partial class DispatchCycle : IDisposable
                 {
                     Interlocked.Increment(ref _attempted);
                     circuitResult = attempt.CircuitResult;
-                    if (admission == CircuitAdmission.Probe && circuitResult == CircuitResult.EndpointFailure)
-                    {
-                        // A failed probe tells the endpoint is still down, nothing about the record: its retry is not spent.
-                        AddRelease(message);
-                    }
-                    else
-                    {
-                        _writer.Add(attempt, message, claimed.LeaseUntil);
-                    }
+                    // A failed probe tells the endpoint is still down, nothing about the record: its retry is not spent,
+                    // but its error is stored.
+                    _writer.Add(
+                        admission == CircuitAdmission.Probe && circuitResult == CircuitResult.EndpointFailure
+                            ? AttemptClassifier.FailedProbe(message, attempt, endpoint!)
+                            : attempt,
+                        message,
+                        claimed.LeaseUntil);
                 }
                 else
                 {

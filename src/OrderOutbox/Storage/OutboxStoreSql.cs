@@ -18,6 +18,25 @@ internal abstract class OutboxStoreSql
     /// <summary>Claims a batch with per-aggregate ordering, dead letters not holding their aggregate.</summary>
     public string ClaimPerAggregateContinue { get; protected init; } = string.Empty;
 
+    /// <summary>The claim statement for <paramref name="ordering"/>, after checking a claim's arguments.</summary>
+    /// <param name="ordering">The claim rule.</param>
+    /// <param name="batchSize">How many records the claim may take: at least 1.</param>
+    /// <param name="leaseOwner">The claim token: not empty.</param>
+    /// <returns>One of <see cref="Claim"/>, <see cref="ClaimPerAggregate"/>, <see cref="ClaimPerAggregateContinue"/>.</returns>
+    public string ClaimFor(ClaimOrdering ordering, int batchSize, string leaseOwner)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        string sql = ordering switch
+        {
+            ClaimOrdering.Unordered => Claim,
+            ClaimOrdering.PerAggregate => ClaimPerAggregate,
+            ClaimOrdering.PerAggregateContinueAfterDeadLetter => ClaimPerAggregateContinue,
+            _ => throw new ArgumentOutOfRangeException(nameof(ordering), ordering, "Unknown ClaimOrdering."),
+        };
+        ArgumentException.ThrowIfNullOrEmpty(leaseOwner);
+        return sql;
+    }
+
     /// <summary>Writes the outcomes of a batch, fenced by the claim token.</summary>
     public string Complete { get; protected init; } = string.Empty;
 

@@ -48,4 +48,17 @@ public static class StoreTransaction
 
         return typed;
     }
+
+    /// <summary>
+    /// The checks every store's enqueue starts with: <paramref name="entry"/> is valid (<see cref="OutboxEntryRules"/>) and
+    /// <paramref name="transaction"/> is an open one of the store's provider (<see cref="Require{TTransaction}"/>).
+    /// </summary>
+    internal static TTransaction RequireForEnqueue<TTransaction>(DbTransaction transaction, OutboxEntry entry, string storeName)
+        where TTransaction : DbTransaction
+    {
+        ArgumentNullException.ThrowIfNull(transaction);
+        ArgumentNullException.ThrowIfNull(entry);
+        OutboxEntryRules.Validate(entry, nameof(entry));
+        return Require<TTransaction>(transaction, storeName);
+    }
 }

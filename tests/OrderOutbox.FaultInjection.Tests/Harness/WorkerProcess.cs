@@ -269,6 +269,10 @@ internal sealed record WorkerConfig
 
     public TimeSpan ShutdownTimeout { get; init; } = TimeSpan.FromSeconds(20);
 
+    /// <summary>The outage circuit (<c>OrderOutbox:Circuit</c>), off unless set: failures in a row that open it, first probe
+    /// delay, longest probe delay.</summary>
+    public (int FailureThreshold, TimeSpan ProbeInterval, TimeSpan MaxProbeInterval)? Circuit { get; init; }
+
     public IEnumerable<string> ToArguments()
     {
         static string T(TimeSpan value) => value.ToString("c", CultureInfo.InvariantCulture);
@@ -287,6 +291,14 @@ internal sealed record WorkerConfig
         yield return "--OrderOutbox:Backoff:Multiplier=2";
         yield return $"--OrderOutbox:Backoff:MaxDelay={T(MaxDelay)}";
         yield return $"--OrderOutbox:Backoff:MaxRetries={I(MaxRetries)}";
+        if (Circuit is { } circuit)
+        {
+            yield return "--OrderOutbox:Circuit:Enabled=true";
+            yield return $"--OrderOutbox:Circuit:FailureThreshold={I(circuit.FailureThreshold)}";
+            yield return $"--OrderOutbox:Circuit:ProbeInterval={T(circuit.ProbeInterval)}";
+            yield return $"--OrderOutbox:Circuit:MaxProbeInterval={T(circuit.MaxProbeInterval)}";
+        }
+
         yield return "--Logging:LogLevel:Default=Warning";
         yield return "--Logging:LogLevel:OrderOutbox=Information";
         yield return "--Logging:Console:FormatterName=simple";

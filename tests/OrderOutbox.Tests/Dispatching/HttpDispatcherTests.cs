@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.Json;
 using FluentAssertions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -56,10 +57,10 @@ public sealed class HttpDispatcherTests : IAsyncLifetime
         return provider.GetRequiredService<IDispatcher>();
     }
 
-    private static OutboxMessage Message(string payload = "{\"orderId\":\"o-1\"}", string? aggregateId = "o-1", string? headers = null) => new()
+    private static OutboxMessage Message(string payload = "{\"orderId\":\"o-1\"}", string? aggregateId = "o-1", string? headers = null, string messageType = "order.completed") => new()
     {
         Id = MessageId.NewId(Now),
-        MessageType = "order.completed",
+        MessageType = messageType,
         AggregateId = aggregateId,
         Payload = payload,
         Headers = headers,
@@ -353,6 +354,71 @@ public sealed class HttpDispatcherTests : IAsyncLifetime
         headers["tracestate"].Should().Be("congo=t61rcWkgMzE");
     }
 
+    public static TheoryData<string, string> UnsafeTraceState => new()
+    {
+        { "CR LF and an injected header", "congo=t61\r\nX-Injected: 1" },
+        { "a bare LF", "congo=t61\nrojo=00f0" },
+        { "NUL", "congo=t61\u0000" },
+        { "BEL", "congo=\u0007t61" },
+        { "DEL", "congo=t61\u007f" },
+        { "non-ASCII", "congo=t\u00fc61" },
+    };
+
+    [Theory]
+    [MemberData(nameof(UnsafeTraceState))]
+    public async Task A_stored_tracestate_with_control_characters_is_dropped_with_a_warning_and_the_request_still_goes(string why, string traceState)
+    {
+        const string traceParent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+        OutboxMessage message = Message(headers: JsonSerializer.Serialize(new Dictionary<string, string> { ["traceparent"] = traceParent, ["tracestate"] = traceState }));
+        var logs = new EndToEndLogs();
+
+        DispatchResult result = await Dispatcher(_server.Url("orders"), logs: logs).DispatchAsync(message, Ct);
+
+        result.Should().Be(DispatchResult.Success, "a bad stored trace header must not break the request ({0})", why);
+        Dictionary<string, string> headers = _server.Requests.Single().Headers;
+        headers["traceparent"].Should().Be(traceParent, "the valid traceparent still goes");
+        headers.Should().NotContainKey("tracestate", "a value with control characters is not sent raw");
+        headers.Should().NotContainKey("X-Injected");
+        logs.Entries.Snapshot().Should().ContainSingle(e => e.Category == typeof(HttpDispatcher).FullName && e.Level == LogLevel.Warning)
+            .Which.Message.Should().Contain(message.Id.ToString()).And.Contain("tracestate");
+    }
+
+    [Fact]
+    public async Task A_stored_traceparent_with_control_characters_is_dropped_with_its_tracestate()
+    {
+        OutboxMessage message = Message(headers: "{\"traceparent\":\"00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01\\r\\nX-Injected: 1\",\"tracestate\":\"congo=t61\"}");
+        var logs = new EndToEndLogs();
+
+        DispatchResult result = await Dispatcher(_server.Url("orders"), logs: logs).DispatchAsync(message, Ct);
+
+        result.Should().Be(DispatchResult.Success);
+        Dictionary<string, string> headers = _server.Requests.Single().Headers;
+        headers.Should().NotContainKey("traceparent").And.NotContainKey("tracestate").And.NotContainKey("X-Injected");
+        logs.Entries.Snapshot().Should().ContainSingle(e => e.Category == typeof(HttpDispatcher).FullName && e.Level == LogLevel.Warning)
+            .Which.Message.Should().Contain("traceparent");
+    }
+
+    [Fact]
+    public async Task A_stored_message_type_without_a_route_is_dead_lettered_at_once_naming_the_fix()
+    {
+        var logs = new EndToEndLogs();
+        IDispatcher dispatcher = Dispatcher(_server.Url("orders"), h =>
+        {
+            h.Endpoint = null;
+            h.Endpoints["orders"] = new HttpEndpointOptions { Url = _server.Url("orders") };
+            h.Routes["order.*"] = "orders";
+        }, logs: logs);
+        OutboxMessage message = Message(messageType: "customer.created");
+
+        DispatchResult result = await dispatcher.DispatchAsync(message, Ct);
+
+        result.Kind.Should().Be(DispatchResultKind.PermanentFailure, "a record no route covers is a configuration error: retrying cannot help, and it must not spend a retry schedule");
+        result.Error.Should().Contain("'customer.created'").And.Contain("HttpDispatcherOptions.Routes").And.Contain("requeue");
+        _server.Requests.Should().BeEmpty();
+        logs.Entries.Snapshot().Should().ContainSingle(e => e.Category == typeof(HttpDispatcher).FullName && e.Level == LogLevel.Error)
+            .Which.Message.Should().Contain("customer.created");
+    }
+
     [Fact]
     public async Task Without_an_aggregate_id_or_trace_there_is_no_subject_or_traceparent()
     {
@@ -382,5 +448,35 @@ public sealed class HttpDispatcherTests : IAsyncLifetime
 
         string received = _server.Requests.Single().Headers["traceparent"];
         received.Should().StartWith($"00-{traceId}-").And.NotContain("00f067aa0ba902b7", "the receiver's parent is the dispatch span");
+    }
+
+    [Fact]
+    public async Task When_the_dispatch_is_traced_a_stored_tracestate_with_a_line_break_is_not_continued_into_the_request()
+    {
+        const string traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+        string stored = JsonSerializer.Serialize(new Dictionary<string, string>
+        {
+            ["traceparent"] = $"00-{traceId}-00f067aa0ba902b7-01",
+            ["tracestate"] = "congo=t61\r\nX-Injected: 1",
+        });
+        var store = new InMemoryOutboxStore();
+        store.Add(new OutboxEntry(MessageId.NewId(DateTimeOffset.UtcNow), "order.completed", null, "{}", stored, DateTimeOffset.UtcNow.AddSeconds(-1)));
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == "OrderOutbox",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+        };
+        ActivitySource.AddActivityListener(listener);
+        OutboxProcessor processor = Processors.Create(store, Dispatcher(_server.Url("orders"), time: TimeProvider.System), TimeProvider.System);
+
+        await processor.ProcessOnceAsync(Ct);
+
+        Dictionary<string, string> headers = _server.Requests.Single().Headers;
+        headers["traceparent"].Should().StartWith($"00-{traceId}-", "the trace still continues");
+        headers.Should().NotContainKey("X-Injected");
+        if (headers.TryGetValue("tracestate", out string? sent))
+        {
+            sent.Should().NotContain("X-Injected");
+        }
     }
 }

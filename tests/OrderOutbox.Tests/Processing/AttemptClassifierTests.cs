@@ -208,4 +208,24 @@ public sealed class AttemptClassifierTests
         Action act = () => OutboxOutcome.Sent(unclaimed, Attempted, Completed);
         act.Should().Throw<ArgumentException>().WithParameterName("message").WithMessage("*LeaseOwner = null*ClaimAsync*");
     }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    [InlineData(5)]
+    public void A_failed_probe_keeps_the_retry_count_is_due_at_once_and_stores_its_error(int retryCount)
+    {
+        OutboxMessage message = Claimed(retryCount);
+        AttemptClassification attempt = AttemptClassifier.Classify(message, DispatchResult.Transient("HTTP 503 Service Unavailable"), Seed, Attempted, Completed);
+
+        AttemptClassification probe = AttemptClassifier.FailedProbe(message, attempt, "orders");
+
+        probe.Outcome.Status.Should().Be(OutboxStatus.Failed, "a probe's failure never dead-letters, even with no retry left");
+        probe.Outcome.RetryCount.Should().Be(retryCount);
+        probe.Outcome.NextAttemptAt.Should().Be(Completed, "the open circuit, not the record's schedule, holds it");
+        probe.Outcome.AttemptedAt.Should().Be(Attempted);
+        probe.Outcome.LastError.Should().Contain("Circuit probe failed: endpoint 'orders'").And.EndWith("HTTP 503 Service Unavailable");
+        probe.ResultName.Should().Be(attempt.ResultName, "the call was made and failed: its telemetry stays");
+        probe.CircuitResult.Should().Be(CircuitResult.EndpointFailure);
+    }
 }

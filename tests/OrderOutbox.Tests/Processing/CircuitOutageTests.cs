@@ -99,6 +99,32 @@ public sealed class CircuitOutageTests
         (await store.GetStatisticsAsync(TestContext.Current.CancellationToken)).DeadLetter.Should().Be(20);
     }
 
+    [Fact]
+    public async Task A_failed_probe_leaves_its_error_on_the_record_and_spends_no_retry()
+    {
+        var store = new InMemoryOutboxStore();
+        store.AddMany(10, Start);
+        var dispatcher = new TestDispatcher(_time, (_, _) => _time.GetUtcNow() == Start
+            ? DispatchResult.Transient("HTTP 503 before the circuit opened")
+            : DispatchResult.Transient("HTTP 503 while probing"));
+        OutboxProcessor processor = Processors.Create(store, dispatcher, _time, Options());
+
+        await processor.ProcessOnceAsync(TestContext.Current.CancellationToken);
+        processor.Circuits!.PhaseOf(EndpointCircuits.DefaultEndpoint).Should().Be(CircuitPhase.Open);
+        dispatcher.Attempts.Should().HaveCount(Options().Circuit.FailureThreshold, "the failures that opened the circuit");
+        _time.Advance(TimeSpan.FromSeconds(10));
+        await processor.ProcessOnceAsync(TestContext.Current.CancellationToken);
+
+        dispatcher.Attempts.Should().HaveCount(Options().Circuit.FailureThreshold + 1, "one probe");
+        OutboxMessage probe = store.Get(dispatcher.Attempts.Last().Id);
+        probe.RetryCount.Should().Be(0, "a failed probe spends no retry");
+        probe.LastError.Should().Contain("HTTP 503 while probing", "the probe's failure is on its record, for the admin API and the dashboard")
+            .And.Contain("circuit");
+        probe.LastAttemptAt.Should().Be(Start + TimeSpan.FromSeconds(10));
+        probe.Status.Should().NotBe(OutboxStatus.DeadLetter);
+        probe.NextAttemptAt.Should().BeOnOrBefore(_time.GetUtcNow(), "it stays due: the circuit, not its own schedule, holds it");
+    }
+
     /// <summary>The most probes the schedule allows in <paramref name="outage"/> after the circuit opens.</summary>
     private static int ProbesWithin(TimeSpan outage, CircuitSettings settings)
     {
