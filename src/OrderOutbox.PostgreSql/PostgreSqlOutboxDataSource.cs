@@ -19,23 +19,49 @@ internal sealed class PostgreSqlOutboxDataSource(NpgsqlDataSource dataSource, bo
     public NpgsqlDataSource DataSource { get; } = dataSource;
 
     /// <summary>
-    /// <paramref name="connectionString"/> with <c>Max Auto Prepare</c> = <see cref="DefaultMaxAutoPrepare"/> when it does
-    /// not set that keyword itself (an explicit value, 0 included, is kept).
+    /// The seconds of inactivity after which Npgsql pings an open connection of a data source the outbox builds itself,
+    /// when the connection string does not say (<c>Keepalive</c>). The wake-up listener's connection waits for
+    /// notifications for minutes at a time; Npgsql's keepalive is a protocol-level ping (no SQL, no transaction), so a
+    /// silent network loss is found without the listener running a query of its own.
     /// </summary>
-    internal static string WithAutoPrepare(string connectionString)
+    internal const int DefaultKeepAliveSeconds = 30;
+
+    /// <summary>
+    /// <paramref name="connectionString"/> with <c>Max Auto Prepare</c> = <see cref="DefaultMaxAutoPrepare"/> and
+    /// <c>Keepalive</c> = <see cref="DefaultKeepAliveSeconds"/> where it does not set those keywords itself (an explicit
+    /// value, 0 included, is kept).
+    /// </summary>
+    internal static string WithOwnedDefaults(string connectionString)
     {
         // NpgsqlConnectionStringBuilder.ContainsKey answers true for every keyword it knows, set or not; the generic
-        // builder holds only the keywords the string really contains ("Max Auto Prepare" or its synonym "MaxAutoPrepare").
+        // builder holds only the keywords the string really contains (with or without their spaces).
         var given = new DbConnectionStringBuilder { ConnectionString = connectionString };
+        bool hasAutoPrepare = false;
+        bool hasKeepAlive = false;
         foreach (string key in given.Keys)
         {
-            if (string.Equals(key.Replace(" ", "", StringComparison.Ordinal), "MaxAutoPrepare", StringComparison.OrdinalIgnoreCase))
-            {
-                return connectionString;
-            }
+            string compact = key.Replace(" ", "", StringComparison.Ordinal);
+            hasAutoPrepare |= string.Equals(compact, "MaxAutoPrepare", StringComparison.OrdinalIgnoreCase);
+            hasKeepAlive |= string.Equals(compact, "KeepAlive", StringComparison.OrdinalIgnoreCase);
         }
 
-        return new NpgsqlConnectionStringBuilder(connectionString) { MaxAutoPrepare = DefaultMaxAutoPrepare }.ConnectionString;
+        if (hasAutoPrepare && hasKeepAlive)
+        {
+            return connectionString;
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        if (!hasAutoPrepare)
+        {
+            builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
+        }
+
+        if (!hasKeepAlive)
+        {
+            builder.KeepAlive = DefaultKeepAliveSeconds;
+        }
+
+        return builder.ConnectionString;
     }
 
     public ValueTask DisposeAsync() => owned ? DataSource.DisposeAsync() : ValueTask.CompletedTask;

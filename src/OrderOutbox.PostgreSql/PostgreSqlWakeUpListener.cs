@@ -146,6 +146,16 @@ internal sealed partial class PostgreSqlWakeUpListener : BackgroundService
                     _listening.TrySetResult(connection.ProcessID);
                 }
 
+                if (new NpgsqlConnectionStringBuilder(connection.ConnectionString).KeepAlive > 0)
+                {
+                    // Npgsql pings the waiting connection itself (protocol level, no query): wait until a
+                    // notification arrives or the connection breaks, and run no statement of our own.
+                    while (true)
+                    {
+                        await connection.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+
                 using var ping = new NpgsqlCommand("SELECT 1", connection);
                 while (true)
                 {

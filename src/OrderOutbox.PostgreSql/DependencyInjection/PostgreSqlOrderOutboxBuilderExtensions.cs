@@ -69,7 +69,7 @@ public static class PostgreSqlOrderOutboxBuilderExtensions
         else
         {
             services.TryAddSingleton(sp => new PostgreSqlOutboxDataSource(
-                NpgsqlDataSource.Create(PostgreSqlOutboxDataSource.WithAutoPrepare(sp.GetRequiredService<IOptions<PostgreSqlOutboxOptions>>().Value.ConnectionString!)),
+                NpgsqlDataSource.Create(PostgreSqlOutboxDataSource.WithOwnedDefaults(sp.GetRequiredService<IOptions<PostgreSqlOutboxOptions>>().Value.ConnectionString!)),
                 owned: true));
         }
 

@@ -47,5 +47,5 @@ public sealed class PostgreSqlOutboxOptionsValidatorTests
     [InlineData("Host=h;Max Auto Prepare=5", 5)]
     [InlineData("Host=h;MaxAutoPrepare=7", 7)]
     public void An_owned_data_source_prepares_automatically_unless_the_connection_string_says(string connectionString, int expected)
-        => new NpgsqlConnectionStringBuilder(PostgreSqlOutboxDataSource.WithAutoPrepare(connectionString)).MaxAutoPrepare.Should().Be(expected);
+        => new NpgsqlConnectionStringBuilder(PostgreSqlOutboxDataSource.WithOwnedDefaults(connectionString)).MaxAutoPrepare.Should().Be(expected);
 }

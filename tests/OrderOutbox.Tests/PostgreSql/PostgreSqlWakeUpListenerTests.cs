@@ -126,6 +126,57 @@ public sealed class PostgreSqlWakeUpListenerTests(PostgreSqlOutboxStoreFixture f
     }
 
     [Fact]
+    public async Task With_npgsql_keepalive_the_idle_listener_runs_no_statement_and_still_notices_a_lost_connection()
+    {
+        string channel = NewChannel();
+        PostgreSqlOutboxStore store = await CreateStoreAsync(channel);
+        var keepAlive = new NpgsqlConnectionStringBuilder(fixture.ConnectionString) { KeepAlive = 1 };
+        await using NpgsqlDataSource dataSource = NpgsqlDataSource.Create(keepAlive.ConnectionString);
+        var wakeUp = new OutboxWakeUp();
+        var clock = new FakeTimeProvider(T0);
+        using PostgreSqlWakeUpListener listener = CreateListener(channel, wakeUp, clock, dataSource: dataSource);
+        await listener.StartAsync(Ct);
+        int firstBackend = await listener.Listening.WaitAsync(EventTimeout, Ct);
+
+        // Several keepalive periods: Npgsql pings at the protocol level; the listener itself sends no query.
+        await Task.Delay(TimeSpan.FromSeconds(2.5), Ct);
+        (await fixture.ExecuteScalarAsync($"SELECT query FROM pg_stat_activity WHERE pid = {firstBackend}", Ct))
+            .Should().Be($"LISTEN \"{channel}\"", "the last statement of the listening backend is still its LISTEN");
+
+        (await fixture.ExecuteScalarAsync($"SELECT pg_terminate_backend({firstBackend})", Ct)).Should().Be(true);
+        int secondBackend = firstBackend;
+        using (var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30)))
+        {
+            while (secondBackend == firstBackend)
+            {
+                deadline.Token.ThrowIfCancellationRequested();
+                clock.Advance(PostgreSqlWakeUpListener.InitialReconnectDelay);
+                try
+                {
+                    secondBackend = await listener.Listening.WaitAsync(TimeSpan.FromMilliseconds(100), Ct);
+                }
+                catch (TimeoutException)
+                {
+                    // not reconnected yet
+                }
+            }
+        }
+
+        wakeUp.Reset();
+        Task woken = wakeUp.WaitAsync();
+        await EnqueueAsync(store, commit: true);
+        await woken.WaitAsync(EventTimeout, Ct);
+        await listener.StopAsync(Ct);
+    }
+
+    [Theory]
+    [InlineData("Host=h;Username=u", 30)]
+    [InlineData("Host=h;Keepalive=0", 0)]
+    [InlineData("Host=h;Keepalive=5", 5)]
+    public void An_owned_data_source_keeps_its_connections_alive_unless_the_connection_string_says(string connectionString, int expected)
+        => new NpgsqlConnectionStringBuilder(PostgreSqlOutboxDataSource.WithOwnedDefaults(connectionString)).KeepAlive.Should().Be(expected);
+
+    [Fact]
     public async Task The_listener_does_nothing_when_notifications_are_off()
     {
         var wakeUp = new OutboxWakeUp();
@@ -148,9 +199,10 @@ public sealed class PostgreSqlWakeUpListenerTests(PostgreSqlOutboxStoreFixture f
         return store;
     }
 
-    private PostgreSqlWakeUpListener CreateListener(string channel, OutboxWakeUp wakeUp, TimeProvider clock, bool useNotifications = true)
+    private PostgreSqlWakeUpListener CreateListener(
+        string channel, OutboxWakeUp wakeUp, TimeProvider clock, bool useNotifications = true, NpgsqlDataSource? dataSource = null)
         => new(
-            new PostgreSqlOutboxDataSource(fixture.DataSource, owned: false),
+            new PostgreSqlOutboxDataSource(dataSource ?? fixture.DataSource, owned: false),
             Options.Create(new PostgreSqlOutboxOptions { NotificationChannel = channel, UseNotifications = useNotifications }),
             Options.Create(new OutboxOptions()),
             wakeUp,
