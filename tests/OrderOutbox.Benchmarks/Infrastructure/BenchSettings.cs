@@ -161,14 +161,14 @@ internal sealed class BenchSettings
             BacklogSerial = 2_000;
             BatchSizes = [10, 100];
             Concurrencies = [1, 16];
-            EnqueueTransactions = 400;
-            WritersDuration = TimeSpan.FromSeconds(2);
-            LatencyDuration = TimeSpan.FromSeconds(3);
-            LatencyWarmup = TimeSpan.FromSeconds(2);
+            EnqueueTransactions = 200;
+            WritersDuration = TimeSpan.FromSeconds(1.5);
+            LatencyDuration = TimeSpan.FromSeconds(2);
+            LatencyWarmup = TimeSpan.FromSeconds(1);
             DiagnosticsBatches = [100];
-            IdleWindow = TimeSpan.FromSeconds(20);
-            MemoryBacklogs = [5_000, 10_000];
-            HistoryRows = 100_000;
+            IdleWindow = TimeSpan.FromSeconds(10);
+            MemoryBacklogs = [4_000, 8_000];
+            HistoryRows = 50_000;
         }
         else
         {
