@@ -217,8 +217,11 @@ public sealed class OutboxDispatcherServiceTests : IAsyncDisposable
         await Eventually.TrueAsync(() => _store.ClaimCalls == 1, "the first cycle ran");
 
         wakeUp.PendingCount.Should().Be(0);
-        _time.Advance(TimeSpan.FromMinutes(1));
-        await Eventually.TrueAsync(() => _store.ClaimCalls == 2, "the poll ran");
+
+        // The loop may not be waiting on the clock yet when the first cycle's claim is seen: move the clock in steps
+        // until the poll runs, rather than once (a single early Advance would leave the poll's timer unfired).
+        await Eventually.TrueAsync(() => _store.ClaimCalls >= 2, "the poll ran", step: () => _time.Advance(TimeSpan.FromSeconds(1)));
+        _store.ClaimCalls.Should().Be(2, "nothing but the poll claimed");
         wakeUp.PendingCount.Should().Be(0, "an empty cycle adds no wake-up");
         await service.StopAsync(Ct);
     }
