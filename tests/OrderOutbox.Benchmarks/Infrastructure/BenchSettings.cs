@@ -162,8 +162,8 @@ internal sealed class BenchSettings
             BatchSizes = [10, 100];
             Concurrencies = [1, 16];
             EnqueueTransactions = 200;
-            WritersDuration = TimeSpan.FromSeconds(1.5);
-            LatencyDuration = TimeSpan.FromSeconds(2);
+            WritersDuration = TimeSpan.FromSeconds(1);
+            LatencyDuration = TimeSpan.FromSeconds(1.5);
             LatencyWarmup = TimeSpan.FromSeconds(1);
             DiagnosticsBatches = [100];
             IdleWindow = TimeSpan.FromSeconds(10);

@@ -122,7 +122,7 @@ internal static class Targets
 
         // Idle.
         yield return new("pg.idle.queries-per-minute", Issue12, "idle: ≤ 1 query per minute per instance with default options (Npgsql commands)", "queries/min",
-            r => M(r.Find(IdleScenario.Section, "default options: Npgsql commands")), v => v <= 1);
+            r => M(r.Find(IdleScenario.Section, "default options: Npgsql commands")), v => v <= 1.01); // one command in a window a hair under 60 s reads 1.00x
 
         // Recovery after an outage.
         yield return new("pg.recovery.10k-failed.seconds", Issue12, "10,000 records left FAILED by an outage drain within seconds once the receiver is back (read as ≤ 60 s; CAP needs ~49 min)", "s",
