@@ -131,20 +131,7 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
         OutboxEntryRules.Validate(entry, nameof(entry));
         NpgsqlConnection connection = OpenConnectionOf(transaction);
 
-        NpgsqlCommand command;
-        try
-        {
-            command = new NpgsqlCommand(_sql.Insert, connection, (NpgsqlTransaction)transaction);
-        }
-        catch (InvalidOperationException ex)
-        {
-            // Npgsql keeps Connection set on a committed or rolled-back transaction and refuses it here.
-            throw new ArgumentException(
-                "The transaction is already committed or rolled back: enqueue on the open transaction of the business change, before CommitAsync.",
-                nameof(transaction),
-                ex);
-        }
-
+        NpgsqlCommand command = CreateEnqueueCommand(_sql.Insert, connection, (NpgsqlTransaction)transaction);
         using var commandScope = command;
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = entry.Id });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = entry.MessageType });
@@ -167,6 +154,23 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
     /// on the same transaction, so no single protocol message nears PostgreSQL's 1 GB limit.
     /// </summary>
     private const long BulkMaxPayloadCharsPerStatement = 64L * 1024 * 1024;
+
+    /// <summary>An enqueue command on the caller's transaction, with a clear error when that transaction has ended.</summary>
+    private static NpgsqlCommand CreateEnqueueCommand(string sql, NpgsqlConnection connection, NpgsqlTransaction transaction)
+    {
+        try
+        {
+            return new NpgsqlCommand(sql, connection, transaction);
+        }
+        catch (InvalidOperationException ex)
+        {
+            // Npgsql keeps Connection set on a committed or rolled-back transaction and refuses it here.
+            throw new ArgumentException(
+                "The transaction is already committed or rolled back: enqueue on the open transaction of the business change, before CommitAsync.",
+                nameof(transaction),
+                ex);
+        }
+    }
 
     /// <summary>The bulk insert statement (for tests).</summary>
     internal string BulkInsertSqlText => _sql.InsertMany;
@@ -225,20 +229,8 @@ public sealed class PostgreSqlOutboxStore : IOutboxStore, IOutboxAdmin
             createdAt[i] = entry.CreatedAt.ToUniversalTime();
         }
 
-        NpgsqlCommand command;
-        try
-        {
-            command = new NpgsqlCommand(notify ? _sql.InsertManyNotify : _sql.InsertMany, connection, transaction);
-        }
-        catch (InvalidOperationException ex)
-        {
-            throw new ArgumentException(
-                "The transaction is already committed or rolled back: enqueue on the open transaction of the business change, before CommitAsync.",
-                nameof(transaction),
-                ex);
-        }
-
         // As the single enqueue: the caller's connection decides the command timeout.
+        NpgsqlCommand command = CreateEnqueueCommand(notify ? _sql.InsertManyNotify : _sql.InsertMany, connection, transaction);
         using var commandScope = command;
         command.Parameters.Add(new NpgsqlParameter<Guid[]> { TypedValue = ids, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Uuid });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = messageTypes, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
